@@ -1,0 +1,80 @@
+// One error type per protocol error, rendered in one place as RFC 6749 §5.2 JSON. Anything
+// unexpected becomes `server_error`, logged with its reason; the client never sees a stack trace.
+import { Elysia } from 'elysia';
+import type { Logger } from '../log.ts';
+
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'access_denied'
+  | 'unsupported_response_type'
+  | 'server_error'
+  | 'temporarily_unavailable'
+  | 'not_found'
+  | 'method_not_allowed';
+
+const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_grant: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
+  invalid_scope: 400,
+  access_denied: 403,
+  unsupported_response_type: 400,
+  server_error: 500,
+  temporarily_unavailable: 503,
+  not_found: 404,
+  method_not_allowed: 405,
+};
+
+export class OAuthError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: OAuthErrorCode,
+    readonly description?: string,
+    status?: number,
+  ) {
+    super(description ?? code);
+    this.status = status ?? DEFAULT_STATUS[code];
+  }
+
+  toJSON(): { error: OAuthErrorCode; error_description?: string } {
+    return this.description ? { error: this.code, error_description: this.description } : { error: this.code };
+  }
+}
+
+export function errorResponse(error: OAuthError): Response {
+  return new Response(JSON.stringify(error), {
+    status: error.status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  });
+}
+
+export function errorHandler(log: Logger) {
+  const toOAuthError = (code: unknown, error: unknown, request: Request): OAuthError => {
+    if (error instanceof OAuthError) return error;
+    switch (code) {
+      case 'NOT_FOUND':
+        return new OAuthError('not_found', 'No such endpoint.');
+      case 'VALIDATION':
+        return new OAuthError('invalid_request', 'The request parameters are malformed.');
+      case 'PARSE':
+        return new OAuthError('invalid_request', 'The request body cannot be parsed.');
+      default: {
+        const reason = error instanceof Error ? error.message : String(error);
+        log.error('request failed', { method: request.method, path: new URL(request.url).pathname, reason });
+        return new OAuthError('server_error', 'The server could not complete the request.');
+      }
+    }
+  };
+  return new Elysia({ name: 'idp.errors' }).error({ OAuthError }).onError({ as: 'global' }, ({ code, error, request, set }) => {
+    const oauthError = toOAuthError(code, error, request);
+    set.status = oauthError.status; // read by the request log
+    return errorResponse(oauthError);
+  });
+}

@@ -1,0 +1,39 @@
+// Runs the HTTP server over an opened installation: loads the keys, keeps them fresh, listens,
+// and shuts down gracefully (stop accepting, finish in-flight requests, close the store).
+import { createApp } from './app.ts';
+import type { Deps } from './deps.ts';
+import type { Installation } from './installation.ts';
+import { Keyring } from './keys/keyring.ts';
+import type { Logger } from './log.ts';
+
+export interface RunningServer {
+  /** The address actually bound (the port is resolved when 0 was asked). */
+  url: string;
+  deps: Deps;
+  /** Stops accepting connections, waits for in-flight requests, closes the store. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(installation: Installation, log: Logger): Promise<RunningServer> {
+  const { config, store, sealer, clock } = installation;
+  const keyring = new Keyring({ store: store.keys, sealer, clock, log });
+  await keyring.reload();
+  const stopReloading = keyring.startReloading(config.key_reload_interval);
+  const deps: Deps = { config, store, keyring, clock, log };
+  const app = createApp(deps).listen({ hostname: config.host, port: config.port });
+  const server = app.server;
+  if (!server) throw new Error('the HTTP server did not start');
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${server.hostname}:${server.port}`,
+    deps,
+    stop() {
+      stopping ??= (async () => {
+        stopReloading();
+        await server.stop(false);
+        await store.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,7 @@
+// The SQLite migrations, imported as text so that the compiled binary carries them.
+import { migrationList } from '../../migrate.ts';
+import signingKeys from './0001_signing_keys.sql' with { type: 'text' };
+
+export const SQLITE_MIGRATIONS = migrationList({
+  '0001_signing_keys.sql': signingKeys,
+});

@@ -1,0 +1,9 @@
+// Files imported `with { type: 'text' }` are embedded in the compiled binary as strings.
+declare module '*.sql' {
+  const text: string;
+  export default text;
+}
+declare module '*.css' {
+  const text: string;
+  export default text;
+}
