@@ -3,7 +3,7 @@
 //   active    the newest activated key of its algorithm: it signs
 //   retiring  superseded by a newer active key; still published so tokens it signed verify
 //   retired   no longer published
-import type { SigningAlg } from '../config/schema.ts';
+import { SIGNING_ALGS, type SigningAlg } from '../config/schema.ts';
 import type { SigningKeyRecord } from '../store/store.ts';
 
 export type KeyState = 'next' | 'active' | 'retiring' | 'retired';
@@ -19,9 +19,12 @@ export interface KeyView {
   retiredAt: number | null;
 }
 
-/** Keys ordered by when they started signing; ties broken by creation time and kid. */
+/**
+ * Keys ordered by when they started signing. The sort is stable and the store lists keys in
+ * insertion order, so of two keys activated in the same second the later rotation wins.
+ */
 function bySigningOrder(a: SigningKeyRecord, b: SigningKeyRecord): number {
-  return a.activatesAt - b.activatesAt || a.createdAt - b.createdAt || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0);
+  return a.activatesAt - b.activatesAt;
 }
 
 /** A key that reached its activation time while still published has signed (or signs) tokens. */
@@ -29,6 +32,7 @@ function hasSigned(key: SigningKeyRecord, now: number): boolean {
   return key.activatesAt <= now && (key.retiredAt === null || key.retiredAt > key.activatesAt);
 }
 
+/** `records` in insertion order, as SigningKeyStore.listSigningKeys returns them. */
 export function describeKeys(records: readonly SigningKeyRecord[], now: number): KeyView[] {
   const signers = records.filter((key) => hasSigned(key, now)).sort(bySigningOrder);
   const active = new Map<SigningAlg, string>();
@@ -58,9 +62,9 @@ export function nextTransition(records: readonly SigningKeyRecord[], now: number
   return next;
 }
 
-/** Algorithms in the order discovery lists them: RS256 first (OIDC Core §15.1), then by name. */
+/** Algorithms in the order discovery lists them: RS256 first (OIDC Core §15.1), then ES256, EdDSA. */
 export function orderAlgorithms(algs: Iterable<SigningAlg>): SigningAlg[] {
-  return [...new Set(algs)].sort((a, b) => (a === 'RS256' ? -1 : b === 'RS256' ? 1 : a.localeCompare(b)));
+  return [...new Set(algs)].sort((a, b) => SIGNING_ALGS.indexOf(a) - SIGNING_ALGS.indexOf(b));
 }
 
 /** Algorithms that have an active signing key at `now`. */

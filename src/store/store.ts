@@ -38,7 +38,7 @@ export interface SigningKeyRecord {
 export interface SigningKeyStore {
   /** Fails with `conflict` when the kid exists. */
   insertSigningKey(key: SigningKeyRecord): Promise<void>;
-  /** Every key, retired ones included, oldest first. */
+  /** Every key, retired ones included, in insertion order (which breaks activation-time ties). */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   getSigningKey(kid: string): Promise<SigningKeyRecord | null>;
   /** Marks a key retired; fails with `not_found` for an unknown kid. */

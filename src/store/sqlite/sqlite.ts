@@ -25,7 +25,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const migrations = options.migrations ?? SQLITE_MIGRATIONS;
   // The database holds sealed private keys and (later) token hashes: owner-only from the first byte.
   if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
-  let db: Database;
+  let db: Database | undefined;
   try {
     db = new Database(path, { strict: true });
     db.run('PRAGMA journal_mode = WAL');
@@ -34,14 +34,15 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     db.run('PRAGMA synchronous = NORMAL');
     db.run('PRAGMA foreign_keys = ON');
     migrate(db, migrations, path);
+    for (const suffix of ['-wal', '-shm']) {
+      if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
+    }
+    return new SqliteStore(db, path, migrations.length);
   } catch (error) {
+    db?.close();
     if (error instanceof StoreError) throw error;
     throw new StoreError('unreadable', `Cannot open the SQLite database ${path}: ${(error as Error).message}.`);
   }
-  for (const suffix of ['-wal', '-shm']) {
-    if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
-  }
-  return new SqliteStore(db, path, migrations.length);
 }
 
 function migrate(db: Database, migrations: Migration[], path: string): void {
@@ -89,7 +90,7 @@ class SqliteSigningKeys implements SigningKeyStore {
     this.insert = db.prepare(`INSERT INTO signing_keys
       (kid, alg, public_jwk, sealed_private_jwk, created_at, activates_at, retired_at)
       VALUES ($kid, $alg, $public_jwk, $sealed_private_jwk, $created_at, $activates_at, $retired_at)`);
-    this.list = db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid');
+    this.list = db.prepare('SELECT * FROM signing_keys ORDER BY rowid');
     this.get = db.prepare('SELECT * FROM signing_keys WHERE kid = ?');
     this.retire = db.prepare('UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL');
   }

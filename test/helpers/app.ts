@@ -1,0 +1,25 @@
+// An app over real components (SQLite file, sealed keys) exercised with app.handle(), no socket.
+import { createApp } from '../../src/app.ts';
+import type { SigningAlg } from '../../src/config/schema.ts';
+import { createInitialKeys } from '../../src/keys/manage.ts';
+import { createLogger } from '../../src/log.ts';
+import { testEnv, type TestEnv } from './deps.ts';
+
+export interface TestApp extends TestEnv {
+  request(path: string, init?: RequestInit): Promise<Response>;
+  logLines: string[];
+}
+
+export async function testApp(options: { settings?: Record<string, string | number>; alg?: SigningAlg } = {}): Promise<TestApp> {
+  const env = await testEnv(options.settings);
+  await createInitialKeys({ store: env.store.keys, sealer: env.sealer, clock: env.clock, config: env.config }, options.alg ?? 'RS256');
+  await env.keyring.reload();
+  const logLines: string[] = [];
+  const log = createLogger('debug', (line) => logLines.push(line));
+  const app = createApp({ config: env.config, store: env.store, keyring: env.keyring, clock: env.clock, log });
+  return {
+    ...env,
+    logLines,
+    request: (path, init) => app.handle(new Request(`http://127.0.0.1${path}`, init)),
+  };
+}
