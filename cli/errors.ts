@@ -15,8 +15,8 @@ export class CliError extends IdpError {
 
 export function exitCodeFor(error: unknown, writeError: (line: string) => void): number {
   if (error instanceof CommanderError) {
-    // Commander already printed its own message (or the help/version text).
-    return error.exitCode;
+    // Commander already printed its own message (or the help/version text); its errors are usage errors.
+    return error.exitCode === 0 ? 0 : 2;
   }
   if (error instanceof CliError) {
     writeError(`idp: ${error.message}\n`);

@@ -10,7 +10,7 @@ import type { KeyView } from './keys/lifecycle.ts';
 import { createSealer, type Sealer } from './keys/seal.ts';
 import { createServerSecret, readServerSecret } from './keys/server_secret.ts';
 import { openStore } from './store/open.ts';
-import type { Store } from './store/store.ts';
+import type { SigningKeyRecord, Store } from './store/store.ts';
 
 export interface Installation {
   config: Config;
@@ -32,14 +32,19 @@ export async function openInstallation(options: OpenOptions): Promise<Installati
   if (config.database.startsWith('sqlite:') && !existsSync(config.database.slice('sqlite:'.length))) throw notInitialised();
   const store = await openStore(config.database);
   try {
-    if ((await store.keys.listSigningKeys()).length === 0) throw notInitialised();
+    const keys = await store.keys.listSigningKeys();
+    if (keys.length === 0) throw notInitialised();
     const secret = readServerSecret({ dataDir: config.data_dir, env });
     if (!secret) {
       throw new IdpError(
         `The server secret is missing: set IDP_SECRET or restore ${config.data_dir}/secret; the signing keys cannot be read without it.`,
       );
     }
-    return { config, store, sealer: await createSealer(secret), clock: options.clock ?? systemClock };
+    const sealer = await createSealer(secret);
+    // Fail now, not after a new key was sealed under the wrong secret.
+    const newest = keys.at(-1) as SigningKeyRecord;
+    await sealer.open(newest.sealedPrivateJwk, newest.kid);
+    return { config, store, sealer, clock: options.clock ?? systemClock };
   } catch (error) {
     await store.close();
     throw error;
@@ -60,14 +65,23 @@ export interface InitialiseResult extends Installation {
 
 export async function initialiseInstallation(options: InitialiseOptions): Promise<InitialiseResult> {
   const env = options.env ?? process.env;
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const configPath = defaultConfigPath(options.dataDir);
-  const writeConfig = !options.configFile && !existsSync(configPath);
+  // The chosen settings go into the config file named by --config, or DATA_DIR/idp.toml.
+  const configPath = options.configFile ?? defaultConfigPath(options.dataDir);
+  // `idp init --config FILE` may create FILE; for `idp serve` a missing --config file is a mistake.
+  const writeConfig = !existsSync(configPath) && (!options.configFile || options.ifAlreadyInitialised === 'refuse');
   if (options.ifAlreadyInitialised === 'refuse' && !writeConfig && !options.configFile) {
     throw new IdpError(`The data dir ${options.dataDir} is already initialised (${configPath} exists); refusing to overwrite it.`);
   }
+  if (!writeConfig && Object.keys(options.settings ?? {}).length > 0) {
+    throw new IdpError(`The config file ${configPath} exists; set issuer and signing_alg in it instead of passing them.`);
+  }
   // Validate flags and environment before writing anything.
-  const config = loadConfig({ ...options, flags: { ...options.flags, ...options.settings } });
+  const config = loadConfig({
+    ...options,
+    configFile: writeConfig ? undefined : options.configFile,
+    flags: { ...options.flags, ...options.settings },
+  });
+  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.database);
   let hasKeys: boolean;
   try {

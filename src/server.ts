@@ -18,11 +18,12 @@ export async function startServer(installation: Installation, log: Logger): Prom
   const { config, store, sealer, clock } = installation;
   const keyring = new Keyring({ store: store.keys, sealer, clock, log });
   await keyring.reload();
-  const stopReloading = keyring.startReloading(config.key_reload_interval);
   const deps: Deps = { config, store, keyring, clock, log };
-  const app = createApp(deps).listen({ hostname: config.host, port: config.port });
+  // Bun shares a port between listeners by default (SO_REUSEPORT); a second idp on a taken port must fail instead.
+  const app = createApp(deps).listen({ hostname: config.host, port: config.port, reusePort: false, development: false });
   const server = app.server;
   if (!server) throw new Error('the HTTP server did not start');
+  const stopReloading = keyring.startReloading(config.key_reload_interval);
   let stopping: Promise<void> | undefined;
   return {
     url: `http://${server.hostname}:${server.port}`,

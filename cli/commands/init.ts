@@ -67,7 +67,7 @@ export function initCommand(): Command {
             `  database  ${config.database}`,
             '',
             table(
-              ['KID', 'ALG', 'STATE', 'ACTIVE SINCE'],
+              ['KID', 'ALG', 'STATE', 'SIGNS FROM'],
               keys.map((key) => [key.kid, key.alg, key.state, isoTime(key.activatesAt)]),
             ),
             '',

@@ -60,6 +60,8 @@ export function keysCommand(): Command {
     .command('retire')
     .description('stop publishing a key (refused while tokens it signed may be valid, unless --force)')
     .argument('<kid>', 'key id, as shown by idp keys list')
+    // A kid is base64url and may start with '-'; take it as the argument, not as an option.
+    .allowUnknownOption()
     .option('--force', 'retire even though tokens it signed may still be valid')
     .option('--json', 'print one JSON document')
     .action(async (kid: string, options: { force?: boolean; json?: boolean }, command: Command) => {

@@ -122,4 +122,4 @@ export function envName(key: SettingKey): string {
 }
 
 /** Environment variables that are not settings but are still ours. */
-export const RESERVED_ENV = ['IDP_DATA_DIR', 'IDP_CONFIG', 'IDP_SECRET'] as const;
+export const RESERVED_ENV = ['IDP_DATA_DIR', 'IDP_CONFIG', 'IDP_SECRET', 'IDP_DEBUG'] as const;

@@ -12,7 +12,7 @@ export interface KeyAdminDeps {
   store: SigningKeyStore;
   sealer: Sealer;
   clock: Clock;
-  config: Pick<Config, 'key_activation_delay' | 'key_reload_interval' | 'access_token_ttl' | 'id_token_ttl'>;
+  config: Pick<Config, 'key_activation_delay' | 'key_reload_interval' | 'access_token_ttl' | 'id_token_ttl' | 'signing_alg'>;
 }
 
 export async function listKeys({ store, clock }: Pick<KeyAdminDeps, 'store' | 'clock'>): Promise<KeyView[]> {
@@ -47,26 +47,35 @@ export async function rotateKey(deps: KeyAdminDeps, alg: SigningAlg, options: { 
 }
 
 /**
- * Stops publishing a key. Refused for the active signer of its algorithm, and, without `force`,
- * while tokens it signed may still be valid: until it was superseded plus the longest token lifetime
- * plus one reload interval (instances may keep signing with it until they reload).
+ * Stops publishing a key. Never for the active RS256 or signing_alg signer (there must always be
+ * one); an active key of another algorithm only with `force`, which drops that algorithm. Without
+ * `force`, refused while tokens it signed may still be valid: until it was superseded plus the
+ * longest token lifetime plus one reload interval (instances may keep signing until they reload).
  */
 export async function retireKey(deps: KeyAdminDeps, kid: string, options: { force: boolean }): Promise<KeyView> {
   const now = epochSeconds(deps.clock);
   const key = (await listKeys(deps)).find((view) => view.kid === kid);
   if (!key) throw new KeyError(`No signing key has kid ${kid}; see: idp keys list`);
   if (key.state === 'retired') throw new KeyError(`Signing key ${kid} is already retired.`);
+  const { access_token_ttl, id_token_ttl, key_reload_interval, signing_alg } = deps.config;
   if (key.state === 'active') {
-    throw new KeyError(
-      `Signing key ${kid} is the active ${key.alg} signer and cannot be retired; rotate first: idp keys rotate --alg ${key.alg} --now`,
-    );
+    if (key.alg === 'RS256' || key.alg === signing_alg) {
+      throw new KeyError(
+        `Signing key ${kid} is the active ${key.alg} signer and cannot be retired; rotate first: idp keys rotate --alg ${key.alg} --now`,
+      );
+    }
+    if (!options.force) {
+      throw new KeyError(
+        `Signing key ${kid} is the active ${key.alg} signer; add --force to stop offering ${key.alg} and invalidate the tokens it signed.`,
+      );
+    }
   }
   if (key.state === 'retiring' && key.supersededAt !== null && !options.force) {
-    const { access_token_ttl, id_token_ttl, key_reload_interval } = deps.config;
     const safeAt = key.supersededAt + Math.max(access_token_ttl, id_token_ttl) + key_reload_interval;
     if (now < safeAt) {
+      const until = new Date(safeAt * 1000).toISOString().replace('.000Z', 'Z');
       throw new KeyError(
-        `Signing key ${kid} may have signed tokens that are valid until ${new Date(safeAt * 1000).toISOString()}; retire it after that, or add --force to make them fail verification now.`,
+        `Signing key ${kid} may have signed tokens that are valid until ${until}; retire it after that, or add --force to make them fail verification now.`,
       );
     }
   }

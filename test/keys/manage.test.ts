@@ -93,3 +93,12 @@ describe('retirement', () => {
     expect((await retireError(next.kid)).message).toContain('already retired');
   });
 });
+
+describe('retiring an extra algorithm', () => {
+  it('retires the active key of an algorithm other than RS256 and signing_alg only with --force', async () => {
+    await createInitialKeys(admin(), 'RS256');
+    const eddsa = await rotateKey(admin(), 'EdDSA', { now: true });
+    expect((await retireError(eddsa.kid)).message).toContain('--force');
+    expect((await retireKey(admin(), eddsa.kid, { force: true })).state).toBe('retired');
+  });
+});
