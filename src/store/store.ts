@@ -2,6 +2,18 @@
 // are interchangeable; callers never see driver errors, only StoreError codes.
 import { IdpError } from '../errors.ts';
 import type { SigningAlg } from '../config/schema.ts';
+import type {
+  AccessTokenRecord,
+  AuthorizationCodeRecord,
+  ClientRecord,
+  GrantRecord,
+  InteractionRecord,
+  RefreshTokenRecord,
+  SessionRecord,
+  UserRecord,
+} from './records.ts';
+
+export type * from './records.ts';
 
 export type StoreErrorCode =
   | 'not_found' // the row named does not exist
@@ -45,6 +57,81 @@ export interface SigningKeyStore {
   retireSigningKey(kid: string, retiredAt: number): Promise<void>;
 }
 
+export interface UserStore {
+  /** Fails with `conflict` when the username is taken (case-insensitively). */
+  insertUser(user: UserRecord): Promise<void>;
+  getUser(id: string): Promise<UserRecord | null>;
+  /** Case-insensitive. */
+  findUserByUsername(username: string): Promise<UserRecord | null>;
+  listUsers(): Promise<UserRecord[]>;
+  /** Replaces every field but id and createdAt; `not_found`, or `conflict` on a taken username. */
+  updateUser(user: UserRecord): Promise<void>;
+  /** Removes the user with its sessions, consents, grants and tokens; `not_found` when absent. */
+  deleteUser(id: string): Promise<void>;
+}
+
+export interface ClientStore {
+  /** Fails with `conflict` when the id exists. */
+  insertClient(client: ClientRecord): Promise<void>;
+  getClient(id: string): Promise<ClientRecord | null>;
+  listClients(): Promise<ClientRecord[]>;
+  /** Replaces secretHash, metadata and updatedAt; `not_found` when absent. */
+  updateClient(client: ClientRecord): Promise<void>;
+  /** Removes the client with its consents, grants and tokens; `not_found` when absent. */
+  deleteClient(id: string): Promise<void>;
+}
+
+export interface SessionStore {
+  insertSession(session: SessionRecord): Promise<void>;
+  /** A live session (not expired at `now`), or null. */
+  findSession(idHash: string, now: number): Promise<SessionRecord | null>;
+  deleteSession(idHash: string): Promise<void>;
+}
+
+export interface ConsentStore {
+  /** The scopes the user granted the client, or null when never asked. */
+  getConsent(userId: string, clientId: string): Promise<string | null>;
+  saveConsent(userId: string, clientId: string, scope: string, grantedAt: number): Promise<void>;
+}
+
+export interface InteractionStore {
+  insertInteraction(interaction: InteractionRecord): Promise<void>;
+  /** A live interaction (not expired at `now`), or null. */
+  findInteraction(idHash: string, now: number): Promise<InteractionRecord | null>;
+  recordInteractionLogin(idHash: string, userId: string, loginAt: number): Promise<void>;
+  deleteInteraction(idHash: string): Promise<void>;
+}
+
+export interface TokenStore {
+  insertGrant(grant: GrantRecord): Promise<void>;
+  getGrant(id: string): Promise<GrantRecord | null>;
+  /** Revokes the grant and deletes every code and token issued under it. */
+  revokeGrant(id: string, revokedAt: number): Promise<void>;
+  /** Moves a grant's expiry (a refresh extends it). */
+  extendGrant(id: string, expiresAt: number): Promise<void>;
+
+  insertAuthorizationCode(code: AuthorizationCodeRecord): Promise<void>;
+  findAuthorizationCode(codeHash: string): Promise<AuthorizationCodeRecord | null>;
+  /** Marks the code used; true for exactly one caller, false when it was already used. */
+  consumeAuthorizationCode(codeHash: string, consumedAt: number): Promise<boolean>;
+
+  insertAccessToken(token: AccessTokenRecord): Promise<void>;
+  findAccessToken(tokenHash: string): Promise<AccessTokenRecord | null>;
+
+  insertRefreshToken(token: RefreshTokenRecord): Promise<void>;
+  findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
+  /** Marks the token exchanged; true for exactly one caller, false when it was already rotated. */
+  markRefreshTokenRotated(tokenHash: string, rotatedAt: number): Promise<boolean>;
+}
+
+export interface MaintenanceStore {
+  /**
+   * Deletes rows that expired before `now` (codes, tokens, sessions, interactions, grants), at most
+   * `batchSize` rows per statement so that no write holds the database for long. Returns rows deleted.
+   */
+  purgeExpired(now: number, batchSize: number): Promise<number>;
+}
+
 export interface SchemaStatus {
   /** Highest migration applied to the database. */
   current: number;
@@ -54,6 +141,13 @@ export interface SchemaStatus {
 
 export interface Store {
   readonly keys: SigningKeyStore;
+  readonly users: UserStore;
+  readonly clients: ClientStore;
+  readonly sessions: SessionStore;
+  readonly consents: ConsentStore;
+  readonly interactions: InteractionStore;
+  readonly tokens: TokenStore;
+  readonly maintenance: MaintenanceStore;
   /** Human description of where the data lives, for logs and errors (never includes a password). */
   readonly location: string;
   schemaStatus(): Promise<SchemaStatus>;

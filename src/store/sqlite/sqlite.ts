@@ -1,20 +1,27 @@
 // The embedded store on bun:sqlite: WAL journal, a busy timeout, prepared statements, versioned migrations.
-import { Database, type Statement } from 'bun:sqlite';
+import { Database } from 'bun:sqlite';
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
-import type { SigningAlg } from '../../config/schema.ts';
 import { refuseNewerSchema, type Migration } from '../migrate.ts';
-import { type SchemaStatus, type SigningKeyRecord, type SigningKeyStore, type Store, StoreError } from '../store.ts';
+import type {
+  ClientStore,
+  ConsentStore,
+  InteractionStore,
+  MaintenanceStore,
+  SchemaStatus,
+  SessionStore,
+  SigningKeyStore,
+  Store,
+  TokenStore,
+  UserStore,
+} from '../store.ts';
+import { StoreError } from '../store.ts';
+import { SqliteClients } from './clients.ts';
+import { SqliteMaintenance } from './maintenance.ts';
 import { SQLITE_MIGRATIONS } from './migrations/index.ts';
-
-interface SigningKeyRow {
-  kid: string;
-  alg: SigningAlg;
-  public_jwk: string;
-  sealed_private_jwk: string;
-  created_at: number;
-  activates_at: number;
-  retired_at: number | null;
-}
+import { SqliteConsents, SqliteInteractions, SqliteSessions } from './sessions.ts';
+import { SqliteSigningKeys } from './signing_keys.ts';
+import { SqliteTokens } from './tokens.ts';
+import { SqliteUsers } from './users.ts';
 
 export interface SqliteStoreOptions {
   /** Defaults to the migrations shipped with this build; tests pass others. */
@@ -68,71 +75,15 @@ function currentVersion(db: Database): number {
   return row?.version ?? 0;
 }
 
-function toRecord(row: SigningKeyRow): SigningKeyRecord {
-  return {
-    kid: row.kid,
-    alg: row.alg,
-    publicJwk: row.public_jwk,
-    sealedPrivateJwk: row.sealed_private_jwk,
-    createdAt: row.created_at,
-    activatesAt: row.activates_at,
-    retiredAt: row.retired_at,
-  };
-}
-
-class SqliteSigningKeys implements SigningKeyStore {
-  private readonly insert: Statement;
-  private readonly list: Statement<SigningKeyRow, []>;
-  private readonly get: Statement<SigningKeyRow, [string]>;
-  private readonly retire: Statement;
-
-  constructor(db: Database) {
-    this.insert = db.prepare(`INSERT INTO signing_keys
-      (kid, alg, public_jwk, sealed_private_jwk, created_at, activates_at, retired_at)
-      VALUES ($kid, $alg, $public_jwk, $sealed_private_jwk, $created_at, $activates_at, $retired_at)`);
-    this.list = db.prepare('SELECT * FROM signing_keys ORDER BY rowid');
-    this.get = db.prepare('SELECT * FROM signing_keys WHERE kid = ?');
-    this.retire = db.prepare('UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL');
-  }
-
-  async insertSigningKey(key: SigningKeyRecord): Promise<void> {
-    try {
-      this.insert.run({
-        kid: key.kid,
-        alg: key.alg,
-        public_jwk: key.publicJwk,
-        sealed_private_jwk: key.sealedPrivateJwk,
-        created_at: key.createdAt,
-        activates_at: key.activatesAt,
-        retired_at: key.retiredAt,
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new StoreError('conflict', `A signing key with kid ${key.kid} already exists.`);
-      throw error;
-    }
-  }
-
-  async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    return this.list.all().map(toRecord);
-  }
-
-  async getSigningKey(kid: string): Promise<SigningKeyRecord | null> {
-    const row = this.get.get(kid);
-    return row ? toRecord(row) : null;
-  }
-
-  async retireSigningKey(kid: string, retiredAt: number): Promise<void> {
-    const changes = this.retire.run(retiredAt, kid).changes;
-    if (changes === 0 && !this.get.get(kid)) throw new StoreError('not_found', `No signing key has kid ${kid}.`);
-  }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && /UNIQUE constraint failed|PRIMARY KEY/.test(error.message);
-}
-
 export class SqliteStore implements Store {
   readonly keys: SigningKeyStore;
+  readonly users: UserStore;
+  readonly clients: ClientStore;
+  readonly sessions: SessionStore;
+  readonly consents: ConsentStore;
+  readonly interactions: InteractionStore;
+  readonly tokens: TokenStore;
+  readonly maintenance: MaintenanceStore;
   readonly location: string;
 
   constructor(
@@ -142,6 +93,13 @@ export class SqliteStore implements Store {
   ) {
     this.location = `sqlite:${path}`;
     this.keys = new SqliteSigningKeys(db);
+    this.users = new SqliteUsers(db);
+    this.clients = new SqliteClients(db);
+    this.sessions = new SqliteSessions(db);
+    this.consents = new SqliteConsents(db);
+    this.interactions = new SqliteInteractions(db);
+    this.tokens = new SqliteTokens(db);
+    this.maintenance = new SqliteMaintenance(db);
   }
 
   async schemaStatus(): Promise<SchemaStatus> {

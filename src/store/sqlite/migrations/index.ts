@@ -1,7 +1,9 @@
 // The SQLite migrations, imported as text so that the compiled binary carries them.
 import { migrationList } from '../../migrate.ts';
 import signingKeys from './0001_signing_keys.sql' with { type: 'text' };
+import signIn from './0002_sign_in.sql' with { type: 'text' };
 
 export const SQLITE_MIGRATIONS = migrationList({
   '0001_signing_keys.sql': signingKeys,
+  '0002_sign_in.sql': signIn,
 });

@@ -1,0 +1,182 @@
+// Client registration rules: ids, secrets (shown once, stored as a SHA-256 digest), metadata checks.
+import { type Clock, epochSeconds } from '../clock.ts';
+import { ACCESS_TOKEN_FORMATS, type AccessTokenFormat, SIGNING_ALGS, type SigningAlg } from '../config/schema.ts';
+import { IdpError } from '../errors.ts';
+import type { ClientRecord, ClientStore } from '../store/store.ts';
+import { hashToken, randomToken } from '../tokens/secret.ts';
+import { STANDARD_SCOPES } from '../users/claims.ts';
+import {
+  AUTH_METHODS,
+  type AuthMethod,
+  CLIENT_TYPES,
+  type ClientMetadata,
+  type ClientType,
+  type GrantType,
+  SUPPORTED_GRANT_TYPES,
+} from './metadata.ts';
+import { redirectUriProblem } from './redirect_uri.ts';
+
+export class ClientError extends IdpError {
+  override readonly name = 'ClientError';
+}
+
+/** What an operator may set; anything left out keeps its current value (or the default when adding). */
+export interface ClientInput {
+  name?: string;
+  type?: ClientType;
+  redirectUris?: string[];
+  grantTypes?: string[];
+  scopes?: string[];
+  defaultScopes?: string[];
+  authMethod?: string;
+  skipConsent?: boolean;
+  tokenFormat?: string;
+  audiences?: string[];
+  idTokenAlg?: string;
+  allowInsecureRedirectUris?: boolean;
+}
+
+export interface ClientDeps {
+  clients: ClientStore;
+  clock: Clock;
+}
+
+export interface ClientWithSecret {
+  client: ClientRecord;
+  /** The plain secret, present only right after it was made: it is never stored or shown again. */
+  secret: string | null;
+}
+
+export async function createClient(deps: ClientDeps, input: ClientInput): Promise<ClientWithSecret> {
+  const type = input.type ?? 'confidential';
+  const grantTypes = input.grantTypes ?? ['authorization_code', 'refresh_token'];
+  const metadata = buildMetadata(
+    {
+      client_name: '',
+      client_type: type,
+      redirect_uris: [],
+      grant_types: [],
+      scopes: ['openid', 'profile', 'email', ...(grantTypes.includes('refresh_token') ? ['offline_access'] : [])],
+      default_scopes: ['openid'],
+      token_endpoint_auth_method: type === 'public' ? 'none' : 'client_secret_basic',
+      skip_consent: false,
+      access_token_format: null,
+      audiences: [],
+      id_token_signed_response_alg: 'RS256',
+      allow_insecure_redirect_uris: false,
+    },
+    { ...input, grantTypes },
+  );
+  if (!metadata.client_name) throw new ClientError('A client needs a name (--name).');
+  const now = epochSeconds(deps.clock);
+  const secret = metadata.client_type === 'confidential' ? randomToken(32) : null;
+  const client: ClientRecord = {
+    id: randomToken(16),
+    secretHash: secret === null ? null : hashToken(secret),
+    metadata,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await deps.clients.insertClient(client);
+  return { client, secret };
+}
+
+export async function findClient(clients: ClientStore, id: string): Promise<ClientRecord> {
+  const client = await clients.getClient(id);
+  if (!client) throw new ClientError(`No client has id ${id}; see: idp client list`);
+  return client;
+}
+
+export async function updateClient(deps: ClientDeps, id: string, input: ClientInput): Promise<ClientRecord> {
+  const client = await findClient(deps.clients, id);
+  if (input.type !== undefined && input.type !== client.metadata.client_type) {
+    throw new ClientError('A client type cannot change; remove the client and add it again.');
+  }
+  client.metadata = buildMetadata(client.metadata, input);
+  client.updatedAt = epochSeconds(deps.clock);
+  await deps.clients.updateClient(client);
+  return client;
+}
+
+export async function rotateClientSecret(deps: ClientDeps, id: string): Promise<ClientWithSecret> {
+  const client = await findClient(deps.clients, id);
+  if (client.metadata.client_type !== 'confidential') throw new ClientError(`Client ${id} is public and has no secret.`);
+  const secret = randomToken(32);
+  client.secretHash = hashToken(secret);
+  client.updatedAt = epochSeconds(deps.clock);
+  await deps.clients.updateClient(client);
+  return { client, secret };
+}
+
+export async function removeClient(deps: ClientDeps, id: string): Promise<ClientRecord> {
+  const client = await findClient(deps.clients, id);
+  await deps.clients.deleteClient(id);
+  return client;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new ClientError(`${what} must be one of ${allowed.join(', ')}, got ${value}.`);
+  return value as T;
+}
+
+/** Applies `input` over `base` and checks the result as a whole. */
+function buildMetadata(base: ClientMetadata, input: ClientInput): ClientMetadata {
+  const m: ClientMetadata = structuredClone(base);
+  if (input.name !== undefined) m.client_name = input.name.trim();
+  if (input.type !== undefined) m.client_type = oneOf(input.type, CLIENT_TYPES, 'The client type');
+  if (input.allowInsecureRedirectUris !== undefined) m.allow_insecure_redirect_uris = input.allowInsecureRedirectUris;
+  if (input.redirectUris !== undefined) m.redirect_uris = [...new Set(input.redirectUris)];
+  if (input.grantTypes !== undefined) {
+    m.grant_types = [...new Set(input.grantTypes.map((grant) => oneOf<GrantType>(grant, SUPPORTED_GRANT_TYPES, 'A grant type')))];
+  }
+  if (input.scopes !== undefined) m.scopes = [...new Set(input.scopes)];
+  if (input.defaultScopes !== undefined) m.default_scopes = [...new Set(input.defaultScopes)];
+  if (input.authMethod !== undefined) m.token_endpoint_auth_method = oneOf<AuthMethod>(input.authMethod, AUTH_METHODS, 'The auth method');
+  if (input.skipConsent !== undefined) m.skip_consent = input.skipConsent;
+  if (input.tokenFormat !== undefined) {
+    m.access_token_format = oneOf<AccessTokenFormat>(input.tokenFormat, ACCESS_TOKEN_FORMATS, 'The token format');
+  }
+  if (input.audiences !== undefined) m.audiences = [...new Set(input.audiences)];
+  if (input.idTokenAlg !== undefined) m.id_token_signed_response_alg = oneOf<SigningAlg>(input.idTokenAlg, SIGNING_ALGS, 'The ID token algorithm');
+
+  if (m.client_name.length > 200) throw new ClientError('A client name is at most 200 characters.');
+  for (const uri of m.redirect_uris) {
+    const problem = redirectUriProblem(uri, m.allow_insecure_redirect_uris);
+    if (problem) throw new ClientError(`Redirect URI ${problem}.`);
+  }
+  if (m.grant_types.length === 0) throw new ClientError('A client needs at least one grant type.');
+  if (m.grant_types.includes('authorization_code') && m.redirect_uris.length === 0) {
+    throw new ClientError('The authorization_code grant needs at least one redirect URI (--redirect-uri).');
+  }
+  if (m.grant_types.includes('refresh_token') && !m.grant_types.includes('authorization_code')) {
+    throw new ClientError('The refresh_token grant needs the authorization_code grant.');
+  }
+  for (const scope of m.scopes) {
+    if (!(STANDARD_SCOPES as readonly string[]).includes(scope)) {
+      throw new ClientError(`Unknown scope ${scope}; known scopes: ${STANDARD_SCOPES.join(', ')}.`);
+    }
+  }
+  for (const scope of m.default_scopes) {
+    if (!m.scopes.includes(scope)) throw new ClientError(`Default scope ${scope} is not among the client's scopes.`);
+  }
+  if (m.client_type === 'public' && m.token_endpoint_auth_method !== 'none') {
+    throw new ClientError('A public client has no secret: its auth method is none.');
+  }
+  if (m.client_type === 'confidential' && m.token_endpoint_auth_method === 'none') {
+    throw new ClientError('A confidential client authenticates with client_secret_basic or client_secret_post.');
+  }
+  for (const audience of m.audiences) {
+    if (audience.trim() === '') throw new ClientError('An audience must not be empty.');
+  }
+  return m;
+}
+
+/** A client as admin commands show it: never the secret or its digest. */
+export function clientView(client: ClientRecord) {
+  return {
+    client_id: client.id,
+    ...client.metadata,
+    created_at: new Date(client.createdAt * 1000).toISOString().replace('.000Z', 'Z'),
+    updated_at: new Date(client.updatedAt * 1000).toISOString().replace('.000Z', 'Z'),
+  };
+}

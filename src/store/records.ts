@@ -1,0 +1,100 @@
+// Rows as the store returns them. Times are seconds since the epoch; *Hash fields are SHA-256 digests.
+import type { ClientMetadata } from '../clients/metadata.ts';
+
+export interface UserProfile {
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  preferred_username?: string;
+  picture?: string;
+  locale?: string;
+  zoneinfo?: string;
+}
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  passwordHash: string | null;
+  email: string | null;
+  emailVerified: boolean;
+  profile: UserProfile;
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ClientRecord {
+  id: string;
+  secretHash: string | null;
+  metadata: ClientMetadata;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SessionRecord {
+  idHash: string;
+  sid: string;
+  userId: string;
+  authTime: number;
+  amr: string[];
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface InteractionRecord {
+  idHash: string;
+  browserHash: string;
+  /** The validated authorization request, as JSON. */
+  request: string;
+  userId: string | null;
+  loginAt: number | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface GrantRecord {
+  id: string;
+  userId: string;
+  clientId: string;
+  scope: string;
+  sid: string | null;
+  authTime: number;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface AuthorizationCodeRecord {
+  codeHash: string;
+  grantId: string;
+  clientId: string;
+  redirectUri: string;
+  scope: string;
+  nonce: string | null;
+  codeChallenge: string | null;
+  codeChallengeMethod: 'S256' | null;
+  createdAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
+export interface AccessTokenRecord {
+  tokenHash: string;
+  grantId: string;
+  clientId: string;
+  userId: string;
+  scope: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  grantId: string;
+  clientId: string;
+  userId: string;
+  scope: string;
+  createdAt: number;
+  expiresAt: number;
+  rotatedAt: number | null;
+}

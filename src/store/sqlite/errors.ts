@@ -1,0 +1,3 @@
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && /UNIQUE constraint failed|PRIMARY KEY/.test(error.message);
+}

@@ -1,0 +1,104 @@
+-- Users, clients, browser sessions, consent, pending authorization requests, grants and tokens.
+-- Secrets, codes and tokens are stored only as SHA-256 digests (the *_hash columns).
+CREATE TABLE users (
+  id             TEXT PRIMARY KEY,               -- the stable subject identifier (sub)
+  username       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  password_hash  TEXT,                           -- argon2id; NULL: cannot sign in with a password
+  email          TEXT,
+  email_verified INTEGER NOT NULL DEFAULT 0,
+  profile        TEXT NOT NULL DEFAULT '{}',     -- JSON: standard profile claims
+  disabled       INTEGER NOT NULL DEFAULT 0,
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE clients (
+  id          TEXT PRIMARY KEY,
+  secret_hash TEXT,                              -- NULL for public clients
+  metadata    TEXT NOT NULL,                     -- JSON: ClientMetadata
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE sessions (
+  id_hash    TEXT PRIMARY KEY,                   -- digest of the cookie value
+  sid        TEXT NOT NULL UNIQUE,               -- public session id (the sid claim)
+  user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  auth_time  INTEGER NOT NULL,
+  amr        TEXT NOT NULL,                      -- JSON array of authentication methods
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sessions_expires_at ON sessions (expires_at);
+
+CREATE TABLE consents (
+  user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  client_id  TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+  scope      TEXT NOT NULL,                      -- space-separated granted scopes
+  granted_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, client_id)
+) STRICT;
+
+CREATE TABLE interactions (
+  id_hash      TEXT PRIMARY KEY,                 -- digest of the id in the /login and /consent URLs
+  browser_hash TEXT NOT NULL,                    -- digest of the browser cookie that started it
+  request      TEXT NOT NULL,                    -- JSON: the validated authorization request
+  user_id      TEXT,                             -- set once the user signed in for this request
+  login_at     INTEGER,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX interactions_expires_at ON interactions (expires_at);
+
+CREATE TABLE grants (
+  id         TEXT PRIMARY KEY,                   -- one per authorization; every token of it carries it
+  user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  client_id  TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+  scope      TEXT NOT NULL,
+  sid        TEXT,
+  auth_time  INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER
+) STRICT;
+CREATE INDEX grants_expires_at ON grants (expires_at);
+
+CREATE TABLE authorization_codes (
+  code_hash             TEXT PRIMARY KEY,
+  grant_id              TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+  client_id             TEXT NOT NULL,
+  redirect_uri          TEXT NOT NULL,
+  scope                 TEXT NOT NULL,
+  nonce                 TEXT,
+  code_challenge        TEXT,
+  code_challenge_method TEXT,
+  created_at            INTEGER NOT NULL,
+  expires_at            INTEGER NOT NULL,
+  consumed_at           INTEGER
+) STRICT;
+CREATE INDEX authorization_codes_expires_at ON authorization_codes (expires_at);
+
+CREATE TABLE access_tokens (
+  token_hash TEXT PRIMARY KEY,
+  grant_id   TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+  client_id  TEXT NOT NULL,
+  user_id    TEXT NOT NULL,
+  scope      TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX access_tokens_grant_id ON access_tokens (grant_id);
+CREATE INDEX access_tokens_expires_at ON access_tokens (expires_at);
+
+CREATE TABLE refresh_tokens (
+  token_hash TEXT PRIMARY KEY,
+  grant_id   TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+  client_id  TEXT NOT NULL,
+  user_id    TEXT NOT NULL,
+  scope      TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  rotated_at INTEGER                             -- when it was exchanged for its successor
+) STRICT;
+CREATE INDEX refresh_tokens_grant_id ON refresh_tokens (grant_id);
+CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at);

@@ -1,0 +1,208 @@
+// Grants, authorization codes, access and refresh tokens on SQLite. Single use is a conditional
+// UPDATE: exactly one caller sees a changed row.
+import type { Database } from 'bun:sqlite';
+import type {
+  AccessTokenRecord,
+  AuthorizationCodeRecord,
+  GrantRecord,
+  RefreshTokenRecord,
+  TokenStore,
+} from '../store.ts';
+
+interface GrantRow {
+  id: string;
+  user_id: string;
+  client_id: string;
+  scope: string;
+  sid: string | null;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+interface CodeRow {
+  code_hash: string;
+  grant_id: string;
+  client_id: string;
+  redirect_uri: string;
+  scope: string;
+  nonce: string | null;
+  code_challenge: string | null;
+  code_challenge_method: 'S256' | null;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+interface AccessTokenRow {
+  token_hash: string;
+  grant_id: string;
+  client_id: string;
+  user_id: string;
+  scope: string;
+  created_at: number;
+  expires_at: number;
+}
+
+interface RefreshTokenRow extends AccessTokenRow {
+  rotated_at: number | null;
+}
+
+export class SqliteTokens implements TokenStore {
+  private readonly statements;
+
+  constructor(private readonly db: Database) {
+    this.statements = {
+      insertGrant: db.prepare(`INSERT INTO grants (id, user_id, client_id, scope, sid, auth_time, created_at, expires_at, revoked_at)
+        VALUES ($id, $user_id, $client_id, $scope, $sid, $auth_time, $created_at, $expires_at, $revoked_at)`),
+      getGrant: db.prepare<GrantRow, [string]>('SELECT * FROM grants WHERE id = ?'),
+      revokeGrant: db.prepare('UPDATE grants SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?'),
+      deleteGrantCodes: db.prepare('DELETE FROM authorization_codes WHERE grant_id = ?'),
+      deleteGrantAccessTokens: db.prepare('DELETE FROM access_tokens WHERE grant_id = ?'),
+      deleteGrantRefreshTokens: db.prepare('DELETE FROM refresh_tokens WHERE grant_id = ?'),
+      extendGrant: db.prepare('UPDATE grants SET expires_at = MAX(expires_at, ?) WHERE id = ?'),
+      insertCode: db.prepare(`INSERT INTO authorization_codes (code_hash, grant_id, client_id, redirect_uri, scope, nonce,
+        code_challenge, code_challenge_method, created_at, expires_at, consumed_at)
+        VALUES ($code_hash, $grant_id, $client_id, $redirect_uri, $scope, $nonce, $code_challenge, $code_challenge_method,
+        $created_at, $expires_at, $consumed_at)`),
+      findCode: db.prepare<CodeRow, [string]>('SELECT * FROM authorization_codes WHERE code_hash = ?'),
+      consumeCode: db.prepare('UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ? AND consumed_at IS NULL'),
+      insertAccessToken: db.prepare(`INSERT INTO access_tokens (token_hash, grant_id, client_id, user_id, scope, created_at, expires_at)
+        VALUES ($token_hash, $grant_id, $client_id, $user_id, $scope, $created_at, $expires_at)`),
+      findAccessToken: db.prepare<AccessTokenRow, [string]>('SELECT * FROM access_tokens WHERE token_hash = ?'),
+      insertRefreshToken: db.prepare(`INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, created_at, expires_at, rotated_at)
+        VALUES ($token_hash, $grant_id, $client_id, $user_id, $scope, $created_at, $expires_at, $rotated_at)`),
+      findRefreshToken: db.prepare<RefreshTokenRow, [string]>('SELECT * FROM refresh_tokens WHERE token_hash = ?'),
+      rotateRefreshToken: db.prepare('UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ? AND rotated_at IS NULL'),
+    };
+  }
+
+  async insertGrant(grant: GrantRecord): Promise<void> {
+    this.statements.insertGrant.run({
+      id: grant.id,
+      user_id: grant.userId,
+      client_id: grant.clientId,
+      scope: grant.scope,
+      sid: grant.sid,
+      auth_time: grant.authTime,
+      created_at: grant.createdAt,
+      expires_at: grant.expiresAt,
+      revoked_at: grant.revokedAt,
+    });
+  }
+
+  async getGrant(id: string): Promise<GrantRecord | null> {
+    const row = this.statements.getGrant.get(id);
+    if (!row) return null;
+    return {
+      id: row.id,
+      userId: row.user_id,
+      clientId: row.client_id,
+      scope: row.scope,
+      sid: row.sid,
+      authTime: row.auth_time,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+    };
+  }
+
+  async revokeGrant(id: string, revokedAt: number): Promise<void> {
+    const s = this.statements;
+    this.db.transaction(() => {
+      s.revokeGrant.run(revokedAt, id);
+      s.deleteGrantCodes.run(id);
+      s.deleteGrantAccessTokens.run(id);
+      s.deleteGrantRefreshTokens.run(id);
+    })();
+  }
+
+  async extendGrant(id: string, expiresAt: number): Promise<void> {
+    this.statements.extendGrant.run(expiresAt, id);
+  }
+
+  async insertAuthorizationCode(code: AuthorizationCodeRecord): Promise<void> {
+    this.statements.insertCode.run({
+      code_hash: code.codeHash,
+      grant_id: code.grantId,
+      client_id: code.clientId,
+      redirect_uri: code.redirectUri,
+      scope: code.scope,
+      nonce: code.nonce,
+      code_challenge: code.codeChallenge,
+      code_challenge_method: code.codeChallengeMethod,
+      created_at: code.createdAt,
+      expires_at: code.expiresAt,
+      consumed_at: code.consumedAt,
+    });
+  }
+
+  async findAuthorizationCode(codeHash: string): Promise<AuthorizationCodeRecord | null> {
+    const row = this.statements.findCode.get(codeHash);
+    if (!row) return null;
+    return {
+      codeHash: row.code_hash,
+      grantId: row.grant_id,
+      clientId: row.client_id,
+      redirectUri: row.redirect_uri,
+      scope: row.scope,
+      nonce: row.nonce,
+      codeChallenge: row.code_challenge,
+      codeChallengeMethod: row.code_challenge_method,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      consumedAt: row.consumed_at,
+    };
+  }
+
+  async consumeAuthorizationCode(codeHash: string, consumedAt: number): Promise<boolean> {
+    return this.statements.consumeCode.run(consumedAt, codeHash).changes === 1;
+  }
+
+  async insertAccessToken(token: AccessTokenRecord): Promise<void> {
+    this.statements.insertAccessToken.run({ ...accessTokenRow(token) });
+  }
+
+  async findAccessToken(tokenHash: string): Promise<AccessTokenRecord | null> {
+    const row = this.statements.findAccessToken.get(tokenHash);
+    return row ? accessTokenRecord(row) : null;
+  }
+
+  async insertRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    this.statements.insertRefreshToken.run({ ...accessTokenRow(token), rotated_at: token.rotatedAt });
+  }
+
+  async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
+    const row = this.statements.findRefreshToken.get(tokenHash);
+    return row ? { ...accessTokenRecord(row), rotatedAt: row.rotated_at } : null;
+  }
+
+  async markRefreshTokenRotated(tokenHash: string, rotatedAt: number): Promise<boolean> {
+    return this.statements.rotateRefreshToken.run(rotatedAt, tokenHash).changes === 1;
+  }
+}
+
+function accessTokenRow(token: AccessTokenRecord): AccessTokenRow {
+  return {
+    token_hash: token.tokenHash,
+    grant_id: token.grantId,
+    client_id: token.clientId,
+    user_id: token.userId,
+    scope: token.scope,
+    created_at: token.createdAt,
+    expires_at: token.expiresAt,
+  };
+}
+
+function accessTokenRecord(row: AccessTokenRow): AccessTokenRecord {
+  return {
+    tokenHash: row.token_hash,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    scope: row.scope,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+}

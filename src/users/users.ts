@@ -1,0 +1,158 @@
+// Users: argon2id passwords (Bun.password), profile claims, enable/disable. The user id is the
+// `sub`: random and stable, never the username, so renaming a user changes no token subject.
+import { type Clock, epochSeconds } from '../clock.ts';
+import { IdpError } from '../errors.ts';
+import type { UserProfile, UserRecord, UserStore } from '../store/store.ts';
+import { StoreError } from '../store/store.ts';
+import { randomToken } from '../tokens/secret.ts';
+
+export class UserError extends IdpError {
+  override readonly name = 'UserError';
+}
+
+export const PROFILE_CLAIMS = ['name', 'given_name', 'family_name', 'preferred_username', 'picture', 'locale', 'zoneinfo'] as const;
+export type ProfileClaim = (typeof PROFILE_CLAIMS)[number];
+
+const USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
+const MIN_PASSWORD_LENGTH = 8;
+
+export interface UserFields {
+  username?: string;
+  email?: string | null;
+  emailVerified?: boolean;
+  profile?: Partial<Record<ProfileClaim, string | null>>;
+}
+
+export interface UserDeps {
+  users: UserStore;
+  clock: Clock;
+}
+
+export function hashPassword(password: string): Promise<string> {
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new UserError(`A password must be at least ${MIN_PASSWORD_LENGTH} characters long.`);
+  }
+  return Bun.password.hash(password, { algorithm: 'argon2id' });
+}
+
+// Verified against when the username is unknown, so that both cases cost one argon2id verification.
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * The user for these credentials, or null. Unknown users, wrong passwords, users without a password
+ * and disabled users all answer null after the same amount of work.
+ */
+export async function verifyCredentials(users: UserStore, username: string, password: string): Promise<UserRecord | null> {
+  const user = USERNAME.test(username) ? await users.findUserByUsername(username) : null;
+  dummyHash ??= Bun.password.hash(randomToken(), { algorithm: 'argon2id' });
+  const hash = user?.passwordHash ?? (await dummyHash);
+  const valid = await Bun.password.verify(password, hash).catch(() => false);
+  return valid && user && user.passwordHash && !user.disabled ? user : null;
+}
+
+export async function findUser(users: UserStore, usernameOrId: string): Promise<UserRecord> {
+  const user = (await users.findUserByUsername(usernameOrId)) ?? (await users.getUser(usernameOrId));
+  if (!user) throw new UserError(`No user is named ${usernameOrId}; see: idp user list`);
+  return user;
+}
+
+export async function createUser(deps: UserDeps, fields: UserFields & { username: string; password?: string }): Promise<UserRecord> {
+  const now = epochSeconds(deps.clock);
+  const user: UserRecord = applyFields(
+    {
+      id: randomToken(16),
+      username: '',
+      passwordHash: fields.password === undefined ? null : await hashPassword(fields.password),
+      email: null,
+      emailVerified: false,
+      profile: {},
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+    },
+    fields,
+  );
+  await withConflictMessage(deps.users.insertUser(user), user.username);
+  return user;
+}
+
+export async function updateUser(deps: UserDeps, usernameOrId: string, fields: UserFields): Promise<UserRecord> {
+  const user = applyFields(await findUser(deps.users, usernameOrId), fields);
+  user.updatedAt = epochSeconds(deps.clock);
+  await withConflictMessage(deps.users.updateUser(user), user.username);
+  return user;
+}
+
+export async function setPassword(deps: UserDeps, usernameOrId: string, password: string): Promise<UserRecord> {
+  const user = await findUser(deps.users, usernameOrId);
+  user.passwordHash = await hashPassword(password);
+  user.updatedAt = epochSeconds(deps.clock);
+  await deps.users.updateUser(user);
+  return user;
+}
+
+export async function setDisabled(deps: UserDeps, usernameOrId: string, disabled: boolean): Promise<UserRecord> {
+  const user = await findUser(deps.users, usernameOrId);
+  user.disabled = disabled;
+  user.updatedAt = epochSeconds(deps.clock);
+  await deps.users.updateUser(user);
+  return user;
+}
+
+export async function removeUser(deps: UserDeps, usernameOrId: string): Promise<UserRecord> {
+  const user = await findUser(deps.users, usernameOrId);
+  await deps.users.deleteUser(user.id);
+  return user;
+}
+
+function applyFields(user: UserRecord, fields: UserFields): UserRecord {
+  if (fields.username !== undefined) {
+    if (!USERNAME.test(fields.username)) {
+      throw new UserError('A username is 1 to 64 letters, digits or . _ @ + - characters.');
+    }
+    user.username = fields.username;
+  }
+  if (fields.email !== undefined) {
+    if (fields.email !== null && !/^[^\s@]+@[^\s@]+$/.test(fields.email)) {
+      throw new UserError(`${fields.email} is not an email address.`);
+    }
+    if (fields.email !== user.email) user.emailVerified = false;
+    user.email = fields.email;
+  }
+  if (fields.emailVerified !== undefined) user.emailVerified = fields.emailVerified;
+  const profile: UserProfile = { ...user.profile };
+  for (const [claim, value] of Object.entries(fields.profile ?? {})) {
+    if (!(PROFILE_CLAIMS as readonly string[]).includes(claim)) throw new UserError(`${claim} is not a profile claim.`);
+    if (value === null || value === '') delete profile[claim as ProfileClaim];
+    else profile[claim as ProfileClaim] = value;
+  }
+  if (profile.picture !== undefined && !/^https?:\/\//.test(profile.picture)) {
+    throw new UserError('picture must be an http(s) URL.');
+  }
+  user.profile = profile;
+  return user;
+}
+
+async function withConflictMessage(write: Promise<void>, username: string): Promise<void> {
+  try {
+    await write;
+  } catch (error) {
+    if (error instanceof StoreError && error.code === 'conflict') throw new UserError(`The username ${username} is taken.`);
+    throw error;
+  }
+}
+
+/** A user as admin commands show it: never the password hash. */
+export function userView(user: UserRecord) {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    email_verified: user.emailVerified,
+    ...user.profile,
+    disabled: user.disabled,
+    has_password: user.passwordHash !== null,
+    created_at: new Date(user.createdAt * 1000).toISOString().replace('.000Z', 'Z'),
+    updated_at: new Date(user.updatedAt * 1000).toISOString().replace('.000Z', 'Z'),
+  };
+}
