@@ -1,12 +1,17 @@
 // The HTTP application: one Elysia plugin per endpoint group, composed over the same deps.
 import { Elysia } from 'elysia';
 import type { Deps } from './deps.ts';
+import { authorizeEndpoints } from './http/authorize.ts';
+import { consentEndpoints } from './http/consent.ts';
 import { discoveryEndpoints } from './http/discovery.ts';
 import { errorHandler } from './http/errors.ts';
 import { healthEndpoint } from './http/health.ts';
 import { jwksEndpoint } from './http/jwks.ts';
+import { loginEndpoints } from './http/login.ts';
 import { pages } from './http/pages.ts';
 import { requestLog } from './http/request_log.ts';
+import { tokenEndpoint } from './http/token.ts';
+import { userinfoEndpoint } from './http/userinfo.ts';
 
 export function createApp(deps: Deps) {
   return new Elysia({ name: 'idp' })
@@ -15,6 +20,11 @@ export function createApp(deps: Deps) {
     .use(healthEndpoint())
     .use(discoveryEndpoints(deps))
     .use(jwksEndpoint(deps))
+    .use(authorizeEndpoints(deps))
+    .use(loginEndpoints(deps))
+    .use(consentEndpoints(deps))
+    .use(tokenEndpoint(deps))
+    .use(userinfoEndpoint(deps))
     .use(pages(deps));
 }
 

@@ -3,6 +3,7 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config/schema.ts';
 import type { Keyring } from './keys/keyring.ts';
 import type { Logger } from './log.ts';
+import type { Csrf } from './sessions/csrf.ts';
 import type { Store } from './store/store.ts';
 
 export interface Deps {
@@ -11,4 +12,5 @@ export interface Deps {
   keyring: Keyring;
   clock: Clock;
   log: Logger;
+  csrf: Csrf;
 }

@@ -16,6 +16,8 @@ export interface Installation {
   config: Config;
   store: Store;
   sealer: Sealer;
+  /** The server secret: seals keys (via sealer) and keys the CSRF tokens. */
+  secret: Uint8Array<ArrayBuffer>;
   clock: Clock;
 }
 
@@ -44,7 +46,7 @@ export async function openInstallation(options: OpenOptions): Promise<Installati
     // Fail now, not after a new key was sealed under the wrong secret.
     const newest = keys.at(-1) as SigningKeyRecord;
     await sealer.open(newest.sealedPrivateJwk, newest.kid);
-    return { config, store, sealer, clock: options.clock ?? systemClock };
+    return { config, store, sealer, secret, clock: options.clock ?? systemClock };
   } catch (error) {
     await store.close();
     throw error;
@@ -99,10 +101,11 @@ export async function initialiseInstallation(options: InitialiseOptions): Promis
   }
   try {
     if (writeConfig) writeFileSync(configPath, configTemplate(options.settings), { mode: 0o600, flag: 'wx' });
-    const sealer = await createSealer(createServerSecret({ dataDir: config.data_dir, env }));
+    const secret = createServerSecret({ dataDir: config.data_dir, env });
+    const sealer = await createSealer(secret);
     const clock = options.clock ?? systemClock;
     const keys = await createInitialKeys({ store: store.keys, sealer, clock, config }, config.signing_alg);
-    return { config, store, sealer, clock, created: true, keys };
+    return { config, store, sealer, secret, clock, created: true, keys };
   } catch (error) {
     await store.close();
     throw error;

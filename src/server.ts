@@ -5,6 +5,7 @@ import type { Deps } from './deps.ts';
 import type { Installation } from './installation.ts';
 import { Keyring } from './keys/keyring.ts';
 import type { Logger } from './log.ts';
+import { createCsrf } from './sessions/csrf.ts';
 
 export interface RunningServer {
   /** The address actually bound (the port is resolved when 0 was asked). */
@@ -15,10 +16,10 @@ export interface RunningServer {
 }
 
 export async function startServer(installation: Installation, log: Logger): Promise<RunningServer> {
-  const { config, store, sealer, clock } = installation;
+  const { config, store, sealer, secret, clock } = installation;
   const keyring = new Keyring({ store: store.keys, sealer, clock, log });
   await keyring.reload();
-  const deps: Deps = { config, store, keyring, clock, log };
+  const deps: Deps = { config, store, keyring, clock, log, csrf: createCsrf(secret) };
   // Bun shares a port between listeners by default (SO_REUSEPORT); a second idp on a taken port must fail instead.
   const app = createApp(deps).listen({ hostname: config.host, port: config.port, reusePort: false, development: false });
   const server = app.server;

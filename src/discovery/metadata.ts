@@ -1,6 +1,9 @@
 // One builder for /.well-known/openid-configuration, /.well-known/oauth-authorization-server and
 // `idp discovery export`. It lists only what this build implements; later features add their members.
+import { AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../clients/metadata.ts';
 import type { Config, SigningAlg } from '../config/schema.ts';
+import { PROMPTS, RESPONSE_MODES } from '../authorize/request.ts';
+import { CLAIMS_SUPPORTED, STANDARD_SCOPES } from '../users/claims.ts';
 
 export interface ProviderMetadata {
   issuer: string;
@@ -15,17 +18,34 @@ export const PATHS = {
   openidConfiguration: '/.well-known/openid-configuration',
   oauthAuthorizationServer: '/.well-known/oauth-authorization-server',
   jwks: '/jwks',
+  authorize: '/authorize',
+  token: '/token',
+  userinfo: '/userinfo',
 } as const;
 
 /** `signingAlgs` are the algorithms with an active key now (Keyring.signingAlgorithms()). */
 export function buildMetadata(config: Pick<Config, 'issuer'>, signingAlgs: readonly SigningAlg[]): ProviderMetadata {
   return {
     issuer: config.issuer,
+    authorization_endpoint: `${config.issuer}${PATHS.authorize}`,
+    token_endpoint: `${config.issuer}${PATHS.token}`,
+    userinfo_endpoint: `${config.issuer}${PATHS.userinfo}`,
     jwks_uri: `${config.issuer}${PATHS.jwks}`,
-    // No response type is served until the authorization endpoint exists.
-    response_types_supported: [],
+    scopes_supported: [...STANDARD_SCOPES],
+    response_types_supported: ['code'],
+    response_modes_supported: [...RESPONSE_MODES],
+    grant_types_supported: [...SUPPORTED_GRANT_TYPES],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [...signingAlgs],
+    token_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    code_challenge_methods_supported: ['S256'],
+    claims_supported: CLAIMS_SUPPORTED,
+    prompt_values_supported: PROMPTS.filter((prompt) => prompt !== 'select_account'),
+    // RFC 9207: authorization responses carry iss.
+    authorization_response_iss_parameter_supported: true,
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
   };
 }
 

@@ -14,6 +14,13 @@ export type OAuthErrorCode =
   | 'unsupported_response_type'
   | 'server_error'
   | 'temporarily_unavailable'
+  | 'login_required'
+  | 'consent_required'
+  | 'interaction_required'
+  | 'request_not_supported'
+  | 'request_uri_not_supported'
+  | 'invalid_token'
+  | 'insufficient_scope'
   | 'not_found'
   | 'method_not_allowed';
 
@@ -28,6 +35,13 @@ const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   unsupported_response_type: 400,
   server_error: 500,
   temporarily_unavailable: 503,
+  login_required: 400,
+  consent_required: 400,
+  interaction_required: 400,
+  request_not_supported: 400,
+  request_uri_not_supported: 400,
+  invalid_token: 401,
+  insufficient_scope: 403,
   not_found: 404,
   method_not_allowed: 405,
 };
@@ -38,6 +52,8 @@ export class OAuthError extends Error {
     readonly code: OAuthErrorCode,
     readonly description?: string,
     status?: number,
+    /** Extra response headers, such as WWW-Authenticate for invalid_client and invalid_token. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(description ?? code);
     this.status = status ?? DEFAULT_STATUS[code];
@@ -51,7 +67,7 @@ export class OAuthError extends Error {
 export function errorResponse(error: OAuthError): Response {
   return new Response(JSON.stringify(error), {
     status: error.status,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...error.headers },
   });
 }
 

@@ -1,6 +1,7 @@
 // The landing page and the stylesheet shared by every page.
 import { Elysia } from 'elysia';
 import css from '../../templates/idp.css' with { type: 'text' };
+import formPostJs from '../../templates/form_post.js' with { type: 'text' };
 import type { Deps } from '../deps.ts';
 import { PATHS } from '../discovery/metadata.ts';
 import { VERSION } from '../version.ts';
@@ -15,8 +16,10 @@ export function pages({ config }: Pick<Deps, 'config'>) {
   });
   return new Elysia({ name: 'idp.pages' })
     .get('/', () => new Response(home, { headers: { 'content-type': 'text/html; charset=utf-8' } }))
-    .get(
-      '/assets/idp.css',
-      () => new Response(css, { headers: { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=86400' } }),
-    );
+    .get('/assets/idp.css', () => asset(css, 'text/css'))
+    .get('/assets/form_post.js', () => asset(formPostJs, 'text/javascript'));
+}
+
+function asset(body: string, type: string): Response {
+  return new Response(body, { headers: { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'public, max-age=3600' } });
 }

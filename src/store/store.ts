@@ -126,7 +126,7 @@ export interface TokenStore {
 
 export interface MaintenanceStore {
   /**
-   * Deletes rows that expired before `now` (codes, tokens, sessions, interactions, grants), at most
+   * Deletes rows whose expiry is at or before `now` (codes, tokens, sessions, interactions, grants), at most
    * `batchSize` rows per statement so that no write holds the database for long. Returns rows deleted.
    */
   purgeExpired(now: number, batchSize: number): Promise<number>;

@@ -7,3 +7,7 @@ declare module '*.css' {
   const text: string;
   export default text;
 }
+declare module '*/templates/form_post.js' {
+  const text: string;
+  export default text;
+}

@@ -3,6 +3,7 @@ import { createApp } from '../../src/app.ts';
 import type { SigningAlg } from '../../src/config/schema.ts';
 import { createInitialKeys } from '../../src/keys/manage.ts';
 import { createLogger } from '../../src/log.ts';
+import { createCsrf } from '../../src/sessions/csrf.ts';
 import { testEnv, type TestEnv } from './deps.ts';
 
 export interface TestApp extends TestEnv {
@@ -16,7 +17,7 @@ export async function testApp(options: { settings?: Record<string, string | numb
   await env.keyring.reload();
   const logLines: string[] = [];
   const log = createLogger('debug', (line) => logLines.push(line));
-  const app = createApp({ config: env.config, store: env.store, keyring: env.keyring, clock: env.clock, log });
+  const app = createApp({ config: env.config, store: env.store, keyring: env.keyring, clock: env.clock, log, csrf: createCsrf(new Uint8Array(32).fill(7)) });
   return {
     ...env,
     logLines,

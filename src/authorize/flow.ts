@@ -1,0 +1,89 @@
+// What an authorization request needs next, given who is signed in: sign-in, consent, or a code.
+// prompt=none turns a needed interaction into login_required / consent_required (OIDC Core §3.1.2.6).
+import { epochSeconds } from '../clock.ts';
+import type { Deps } from '../deps.ts';
+import { OAuthError } from '../http/errors.ts';
+import type { SignedIn } from '../sessions/browser.ts';
+import type { ClientRecord } from '../store/store.ts';
+import { hashToken, randomToken } from '../tokens/secret.ts';
+import type { AuthorizationRequest } from './request.ts';
+
+export type Step = { next: 'login' } | { next: 'consent'; signedIn: SignedIn } | { next: 'issue'; signedIn: SignedIn };
+
+export interface StepContext {
+  signedIn: SignedIn | null;
+  /** Set when the user signed in during this very request (prompt=login and max_age are then met). */
+  loginFor: { userId: string; at: number } | null;
+  /** Set when the user just answered the consent page for this request. */
+  consentGiven: boolean;
+}
+
+export async function nextStep(
+  deps: Pick<Deps, 'store' | 'clock'>,
+  request: AuthorizationRequest,
+  client: ClientRecord,
+  { signedIn, loginFor, consentGiven }: StepContext,
+): Promise<Step> {
+  const now = epochSeconds(deps.clock);
+  const freshLogin = signedIn !== null && loginFor !== null && loginFor.userId === signedIn.user.id;
+  const tooOld = request.maxAge !== null && signedIn !== null && now - signedIn.session.authTime > request.maxAge;
+  const mustLogin = !signedIn || (!freshLogin && (request.prompt.includes('login') || tooOld));
+  if (mustLogin || !signedIn) {
+    if (request.prompt.includes('none')) throw new OAuthError('login_required', 'The user is not signed in.');
+    return { next: 'login' };
+  }
+  if (!consentGiven && !client.metadata.skip_consent) {
+    const granted = (await deps.store.consents.getConsent(signedIn.user.id, client.id))?.split(' ') ?? [];
+    const covered = request.scopes.every((scope) => granted.includes(scope));
+    if (!covered || request.prompt.includes('consent')) {
+      if (request.prompt.includes('none')) throw new OAuthError('consent_required', 'The user has not consented to these scopes.');
+      return { next: 'consent', signedIn };
+    }
+  }
+  return { next: 'issue', signedIn };
+}
+
+/** Remembers the scopes the user allowed, added to what they allowed this client before. */
+export async function recordConsent(deps: Pick<Deps, 'store' | 'clock'>, userId: string, clientId: string, scopes: string[]): Promise<void> {
+  const previous = (await deps.store.consents.getConsent(userId, clientId))?.split(' ') ?? [];
+  const scope = [...new Set([...previous, ...scopes])].join(' ');
+  await deps.store.consents.saveConsent(userId, clientId, scope, epochSeconds(deps.clock));
+}
+
+/** Starts a grant and returns its single-use code (RFC 6749 §4.1.2), stored only as a digest. */
+export async function issueAuthorizationCode(
+  deps: Pick<Deps, 'store' | 'clock' | 'config'>,
+  request: AuthorizationRequest,
+  { session, user }: SignedIn,
+): Promise<string> {
+  const now = epochSeconds(deps.clock);
+  const expiresAt = now + deps.config.authorization_code_ttl;
+  const grantId = randomToken(16);
+  const scope = request.scopes.join(' ');
+  await deps.store.tokens.insertGrant({
+    id: grantId,
+    userId: user.id,
+    clientId: request.clientId,
+    scope,
+    sid: session.sid,
+    authTime: session.authTime,
+    createdAt: now,
+    expiresAt,
+    revokedAt: null,
+  });
+  const code = randomToken();
+  await deps.store.tokens.insertAuthorizationCode({
+    codeHash: hashToken(code),
+    grantId,
+    clientId: request.clientId,
+    redirectUri: request.redirectUri,
+    scope,
+    nonce: request.nonce,
+    codeChallenge: request.codeChallenge,
+    codeChallengeMethod: request.codeChallengeMethod,
+    createdAt: now,
+    expiresAt,
+    consumedAt: null,
+  });
+  return code;
+}

@@ -1,0 +1,58 @@
+// The token endpoint (RFC 6749 §3.2): the shared steps live here, so no grant can forget them:
+// form body only, no repeated parameters, client authentication, the grant type allowed for this
+// client, then the grant's handler, and every answer marked no-store (§5.1).
+import { Elysia, t } from 'elysia';
+import { authenticateClient } from '../clients/authenticate.ts';
+import type { Deps } from '../deps.ts';
+import { authorizationCodeGrant } from '../grants/authorization_code.ts';
+import type { GrantHandler } from '../grants/grant.ts';
+import { refreshTokenGrant } from '../grants/refresh_token.ts';
+import { OAuthError } from './errors.ts';
+
+export const TOKEN_PATH = '/token';
+
+const GRANTS: readonly GrantHandler[] = [authorizationCodeGrant, refreshTokenGrant];
+
+const param = t.Optional(t.String({ maxLength: 4096 }));
+
+export function tokenEndpoint(deps: Deps) {
+  const handlers = new Map(GRANTS.map((handler) => [handler.grantType as string, handler]));
+  return new Elysia({ name: 'idp.token' }).post(
+    TOKEN_PATH,
+    async ({ body, request }) => {
+      const client = await authenticateClient(deps.store.clients, {
+        authorization: request.headers.get('authorization'),
+        clientId: body.client_id,
+        clientSecret: body.client_secret,
+      });
+      if (!body.grant_type) throw new OAuthError('invalid_request', 'grant_type is required.');
+      const handler = handlers.get(body.grant_type);
+      if (!handler) throw new OAuthError('unsupported_grant_type', `grant_type ${body.grant_type} is not supported.`);
+      if (!client.metadata.grant_types.includes(handler.grantType)) {
+        throw new OAuthError('unauthorized_client', `This client may not use the ${handler.grantType} grant.`);
+      }
+      const tokens = await handler.handle(deps, client, body);
+      return new Response(JSON.stringify(tokens), {
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
+      });
+    },
+    {
+      beforeHandle({ request }) {
+        if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
+          throw new OAuthError('invalid_request', 'The token request must be application/x-www-form-urlencoded.');
+        }
+      },
+      // A repeated parameter arrives as an array and fails this schema: invalid_request (§3.2).
+      body: t.Object({
+        grant_type: param,
+        client_id: param,
+        client_secret: param,
+        code: param,
+        redirect_uri: param,
+        code_verifier: param,
+        refresh_token: param,
+        scope: param,
+      }),
+    },
+  );
+}

@@ -1,0 +1,39 @@
+// ID tokens (OIDC Core §2): signed with the active key of the client's chosen algorithm.
+import { SignJWT } from 'jose';
+import type { SigningAlg } from '../config/schema.ts';
+import type { Keyring } from '../keys/keyring.ts';
+import { leftHalfHash } from './hash_claim.ts';
+
+export interface IdTokenInput {
+  issuer: string;
+  subject: string;
+  clientId: string;
+  issuedAt: number;
+  expiresAt: number;
+  authTime: number;
+  nonce: string | null;
+  sid: string | null;
+  accessToken: string;
+  /** User claims released by the granted scopes. */
+  claims: Record<string, string | number | boolean>;
+  alg: SigningAlg;
+}
+
+export async function signIdToken(keyring: Keyring, input: IdTokenInput): Promise<string> {
+  const { kid, key } = keyring.signingKey(input.alg);
+  return new SignJWT({
+    ...input.claims,
+    auth_time: input.authTime,
+    ...(input.nonce !== null ? { nonce: input.nonce } : {}),
+    azp: input.clientId,
+    at_hash: leftHalfHash(input.accessToken, input.alg),
+    ...(input.sid !== null ? { sid: input.sid } : {}),
+  })
+    .setProtectedHeader({ alg: input.alg, kid, typ: 'JWT' })
+    .setIssuer(input.issuer)
+    .setSubject(input.subject)
+    .setAudience(input.clientId)
+    .setIssuedAt(input.issuedAt)
+    .setExpirationTime(input.expiresAt)
+    .sign(key);
+}

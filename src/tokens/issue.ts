@@ -1,0 +1,101 @@
+// Issues the tokens of one token response: an access token, an ID token when `openid` was granted,
+// and a refresh token when the grant allows one. Everything is stored by digest under the grant.
+import { epochSeconds } from '../clock.ts';
+import type { Deps } from '../deps.ts';
+import type { ClientRecord, GrantRecord, UserRecord } from '../store/store.ts';
+import { claimsForScopes } from '../users/claims.ts';
+import { mintAccessToken } from './access_token.ts';
+import { signIdToken } from './id_token.ts';
+import { hashToken, randomToken } from './secret.ts';
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  id_token?: string;
+  refresh_token?: string;
+}
+
+export interface IssueInput {
+  client: ClientRecord;
+  user: UserRecord;
+  grant: GrantRecord;
+  /** Scopes of the access token (may be narrower than the grant on refresh). */
+  scopes: string[];
+  nonce: string | null;
+  refreshToken: 'issue' | 'none';
+}
+
+/**
+ * When a refresh token is issued: the client has the refresh_token grant and, for an OpenID request,
+ * the user granted offline_access (OIDC Core §11); a plain OAuth request needs only the grant type.
+ */
+export function allowsRefreshToken(client: ClientRecord, scopes: readonly string[]): boolean {
+  return client.metadata.grant_types.includes('refresh_token') && (scopes.includes('offline_access') || !scopes.includes('openid'));
+}
+
+export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring' | 'clock'>, input: IssueInput): Promise<TokenResponse> {
+  const { config, store, keyring } = deps;
+  const { client, user, grant, scopes } = input;
+  const now = epochSeconds(deps.clock);
+  const scope = scopes.join(' ');
+  const accessExpiresAt = now + config.access_token_ttl;
+  const accessToken = await mintAccessToken(client.metadata.access_token_format ?? config.access_token_format, keyring, config.signing_alg, {
+    issuer: config.issuer,
+    subject: user.id,
+    clientId: client.id,
+    audience: client.metadata.audiences.length > 0 ? client.metadata.audiences : [client.id],
+    scope,
+    issuedAt: now,
+    expiresAt: accessExpiresAt,
+    authTime: grant.authTime,
+  });
+  await store.tokens.insertAccessToken({
+    tokenHash: hashToken(accessToken),
+    grantId: grant.id,
+    clientId: client.id,
+    userId: user.id,
+    scope,
+    createdAt: now,
+    expiresAt: accessExpiresAt,
+  });
+  const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: config.access_token_ttl, scope };
+
+  if (scopes.includes('openid')) {
+    response.id_token = await signIdToken(keyring, {
+      issuer: config.issuer,
+      subject: user.id,
+      clientId: client.id,
+      issuedAt: now,
+      expiresAt: now + config.id_token_ttl,
+      authTime: grant.authTime,
+      nonce: input.nonce,
+      sid: grant.sid,
+      accessToken,
+      claims: claimsForScopes(user, scopes),
+      alg: client.metadata.id_token_signed_response_alg,
+    });
+  }
+
+  let grantExpiresAt = accessExpiresAt;
+  if (input.refreshToken === 'issue') {
+    const refreshToken = randomToken();
+    const refreshExpiresAt = now + config.refresh_token_ttl;
+    await store.tokens.insertRefreshToken({
+      tokenHash: hashToken(refreshToken),
+      grantId: grant.id,
+      clientId: client.id,
+      userId: user.id,
+      // RFC 6749 §6: a new refresh token keeps the scope of the grant, whatever the access token got.
+      scope: grant.scope,
+      createdAt: now,
+      expiresAt: refreshExpiresAt,
+      rotatedAt: null,
+    });
+    response.refresh_token = refreshToken;
+    grantExpiresAt = Math.max(grantExpiresAt, refreshExpiresAt);
+  }
+  await store.tokens.extendGrant(grant.id, grantExpiresAt);
+  return response;
+}
