@@ -1,10 +1,11 @@
-// Runs the HTTP server over an opened installation: loads the keys, keeps them fresh, listens,
-// and shuts down gracefully (stop accepting, finish in-flight requests, close the store).
+// Runs the HTTP server over an opened installation: loads the keys, keeps them fresh, purges expired
+// rows, listens, and shuts down gracefully (stop accepting, finish in-flight requests, close the store).
 import { createApp } from './app.ts';
 import type { Deps } from './deps.ts';
 import type { Installation } from './installation.ts';
 import { Keyring } from './keys/keyring.ts';
 import type { Logger } from './log.ts';
+import { startPurging } from './maintenance/purge.ts';
 import { createCsrf } from './sessions/csrf.ts';
 
 export interface RunningServer {
@@ -25,6 +26,7 @@ export async function startServer(installation: Installation, log: Logger): Prom
   const server = app.server;
   if (!server) throw new Error('the HTTP server did not start');
   const stopReloading = keyring.startReloading(config.key_reload_interval);
+  const stopPurging = startPurging(deps);
   let stopping: Promise<void> | undefined;
   return {
     url: `http://${server.hostname}:${server.port}`,
@@ -32,6 +34,7 @@ export async function startServer(installation: Installation, log: Logger): Prom
     stop() {
       stopping ??= (async () => {
         stopReloading();
+        stopPurging();
         await server.stop(false);
         await store.close();
       })();

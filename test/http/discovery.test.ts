@@ -24,9 +24,24 @@ describe('discovery (OIDC Discovery 1.0 §4, RFC 8414 §3)', () => {
 
   it('lists the required members with what is implemented', async () => {
     const doc = await metadata();
+    expect(doc.authorization_endpoint).toBe('https://id.example.test/authorize');
+    expect(doc.token_endpoint).toBe('https://id.example.test/token');
+    expect(doc.userinfo_endpoint).toBe('https://id.example.test/userinfo');
     expect(doc.subject_types_supported).toEqual(['public']);
     expect(doc.id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256']);
-    expect(Array.isArray(doc.response_types_supported)).toBe(true);
+    expect(doc.response_types_supported).toEqual(['code']);
+    expect(doc.response_modes_supported).toEqual(['query', 'fragment', 'form_post']);
+    expect(doc.grant_types_supported).toEqual(['authorization_code', 'refresh_token']);
+    expect(doc.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
+    expect(doc.code_challenge_methods_supported).toEqual(['S256']);
+    expect(doc.scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access']);
+  });
+
+  it('advertises RFC 9207 issuer identification and no request objects', async () => {
+    const doc = await metadata();
+    expect(doc.authorization_response_iss_parameter_supported).toBe(true);
+    expect(doc.request_parameter_supported).toBe(false);
+    expect(doc.request_uri_parameter_supported).toBe(false);
   });
 
   it('serves the same document at the RFC 8414 path', async () => {
