@@ -2,10 +2,12 @@
 // The idp command: one commander program, one catch that turns every failure into one sentence.
 import { Command } from 'commander';
 import { VERSION } from '../src/version.ts';
+import { clientCommand } from './commands/client.ts';
 import { discoveryCommand } from './commands/discovery.ts';
 import { initCommand } from './commands/init.ts';
 import { keysCommand } from './commands/keys.ts';
 import { serveCommand } from './commands/serve.ts';
+import { userCommand } from './commands/user.ts';
 import { exitCodeFor } from './errors.ts';
 
 export function buildProgram(): Command {
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run idp --help for usage)')
     .addCommand(initCommand())
     .addCommand(serveCommand())
+    .addCommand(clientCommand())
+    .addCommand(userCommand())
     .addCommand(keysCommand())
     .addCommand(discoveryCommand());
   // Route commander's own errors (unknown option, bad value) through the same exit path.

@@ -45,6 +45,10 @@ export function serveCommand(): Command {
           `  discovery  ${config.issuer}${PATHS.openidConfiguration}`,
           `  data dir   ${config.data_dir}`,
           '',
+          'Add a user and a client (from a source checkout, run them as: npm run -s idp -- ...):',
+          `  idp user add --username alice --email alice@example.com --data-dir ${config.data_dir}`,
+          `  idp client add --name "My app" --redirect-uri http://localhost:3000/callback --data-dir ${config.data_dir}`,
+          '',
         ].join('\n'),
       );
       const shutdown = (signal: string) => {

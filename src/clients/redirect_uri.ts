@@ -7,12 +7,18 @@ const FORBIDDEN_SCHEMES = new Set(['javascript:', 'data:', 'file:', 'vbscript:',
 
 /** Why `uri` cannot be registered, or null when it can. */
 export function redirectUriProblem(uri: string, allowInsecure: boolean): string | null {
+  // Whitespace and control characters would be dropped by URL parsing but kept in the stored string,
+  // which could then never match.
+  if (/[\s\x00-\x1f\x7f]/.test(uri)) return `${JSON.stringify(uri)} contains whitespace or control characters`;
+  if (uri.includes('*')) return `${uri} contains *, and wildcard redirect URIs are not available in this version`;
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
     return `${uri} is not an absolute URI`;
   }
+  // Matching is exact, so the registered form must be the one clients send: the canonical one.
+  if (url.href !== uri) return `${uri} is not in canonical form; register it as ${url.href}`;
   if (uri.includes('#')) return `${uri} must not contain a fragment (RFC 6749 §3.1.2)`;
   if (FORBIDDEN_SCHEMES.has(url.protocol)) return `${uri} uses a scheme that cannot be a redirect target`;
   if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname) && !allowInsecure) {

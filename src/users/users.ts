@@ -51,7 +51,8 @@ export async function verifyCredentials(users: UserStore, username: string, pass
 }
 
 export async function findUser(users: UserStore, usernameOrId: string): Promise<UserRecord> {
-  const user = (await users.findUserByUsername(usernameOrId)) ?? (await users.getUser(usernameOrId));
+  // Ids first: a username may look like another user's id, never the reverse match by accident.
+  const user = (await users.getUser(usernameOrId)) ?? (await users.findUserByUsername(usernameOrId));
   if (!user) throw new UserError(`No user is named ${usernameOrId}; see: idp user list`);
   return user;
 }
@@ -62,7 +63,7 @@ export async function createUser(deps: UserDeps, fields: UserFields & { username
     {
       id: randomToken(16),
       username: '',
-      passwordHash: fields.password === undefined ? null : await hashPassword(fields.password),
+      passwordHash: null,
       email: null,
       emailVerified: false,
       profile: {},
@@ -72,6 +73,8 @@ export async function createUser(deps: UserDeps, fields: UserFields & { username
     },
     fields,
   );
+  // Hashed only once the other fields are known to be valid: argon2id is deliberately slow.
+  if (fields.password !== undefined) user.passwordHash = await hashPassword(fields.password);
   await withConflictMessage(deps.users.insertUser(user), user.username);
   return user;
 }

@@ -20,6 +20,8 @@ export interface RunOptions {
   cwd?: string;
   /** The child is killed after this long, so a hanging command fails the test instead of blocking it. */
   timeoutMs?: number;
+  /** Piped to the child's stdin (still not a terminal); stdin is empty when left out. */
+  stdin?: string;
 }
 
 /** The parent's environment without any IDP_* variable, plus `extra`. */
@@ -37,7 +39,7 @@ export async function runCommand(argv: string[], options: RunOptions = {}): Prom
   const child = Bun.spawn(argv, {
     cwd: options.cwd ?? REPO_ROOT,
     env: childEnv(options.env),
-    stdin: 'ignore',
+    stdin: options.stdin === undefined ? 'ignore' : new TextEncoder().encode(options.stdin),
     stdout: 'pipe',
     stderr: 'pipe',
   });

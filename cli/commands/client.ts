@@ -1,0 +1,279 @@
+// `idp client add | list | show | update | remove | rotate-secret`: registered applications. A client
+// secret is printed once, when it is made, and stored only as a SHA-256 digest.
+import { Command, Option } from 'commander';
+import {
+  type ClientDeps,
+  type ClientInput,
+  clientView,
+  createClient,
+  findClient,
+  removeClient,
+  rotateClientSecret,
+  updateClient,
+} from '../../src/clients/clients.ts';
+import { AUTH_METHODS, CLIENT_TYPES, type ClientType, SUPPORTED_GRANT_TYPES } from '../../src/clients/metadata.ts';
+import { redirectUriProblem } from '../../src/clients/redirect_uri.ts';
+import { ACCESS_TOKEN_FORMATS, SIGNING_ALGS } from '../../src/config/schema.ts';
+import type { Installation } from '../../src/installation.ts';
+import type { ClientRecord } from '../../src/store/store.ts';
+import { withInstallation } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { print, table } from '../output.ts';
+import { askText, confirmOrFail } from '../prompt.ts';
+
+interface ClientOptions {
+  name?: string;
+  type?: ClientType;
+  redirectUri?: string[];
+  grantType?: string[];
+  scope?: string[];
+  defaultScope?: string[];
+  skipConsent?: boolean;
+  tokenFormat?: string;
+  audience?: string[];
+  idTokenAlg?: string;
+  authMethod?: string;
+  allowInsecureRedirectUris?: boolean;
+  json?: boolean;
+}
+
+interface JsonOption {
+  json?: boolean;
+}
+
+function clientDeps({ store, clock }: Installation): ClientDeps {
+  return { clients: store.clients, clock };
+}
+
+/** Collects a repeatable flag; left undefined when the flag is absent, so update can tell "not given". */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** The flags of `client add`; for `client update` a repeated flag replaces the whole list. */
+function addClientOptions(command: Command, mode: 'add' | 'update'): Command {
+  const list = mode === 'add' ? 'repeat for several' : 'repeat for several; replaces the list, "" empties it';
+  command
+    .option('--name <name>', `name shown on the consent page${mode === 'add' ? ' (asked on a terminal when missing)' : ''}`)
+    .addOption(new Option('--type <type>', 'confidential (has a secret) or public (PKCE only)').choices(CLIENT_TYPES))
+    .option('--redirect-uri <uri>', `exact redirect URI (${list})`, collect)
+    .option('--grant-type <grant>', `grant type: ${SUPPORTED_GRANT_TYPES.join(', ')} (${list})`, collect)
+    .option('--scope <scope>', `scope the client may be granted (${list})`, collect)
+    .option('--default-scope <scope>', `scope used when a request names none (${list})`, collect)
+    .option('--skip-consent', 'do not ask users to consent (first-party clients)');
+  if (mode === 'update') command.option('--no-skip-consent', 'ask users to consent again');
+  command
+    .addOption(new Option('--token-format <format>', 'access token format (default: the access_token_format setting)').choices(ACCESS_TOKEN_FORMATS))
+    .option('--audience <audience>', `audience of JWT access tokens, the client id when none (${list})`, collect)
+    .addOption(new Option('--id-token-alg <alg>', 'ID token signing algorithm').choices(SIGNING_ALGS))
+    .addOption(new Option('--auth-method <method>', 'token endpoint authentication method').choices(AUTH_METHODS))
+    .option('--allow-insecure-redirect-uris', 'allow http redirect URIs on hosts other than loopback (development only)');
+  if (mode === 'update') command.option('--no-allow-insecure-redirect-uris', 'require https again (loopback excepted)');
+  return command.option('--json', 'print one JSON document');
+}
+
+/** Lists without empty values, so that `--audience ""` empties a list. */
+const nonEmpty = (values: string[]) => values.filter((value) => value !== '');
+
+function toInput(options: ClientOptions): ClientInput {
+  const input: ClientInput = {};
+  if (options.name !== undefined) input.name = options.name;
+  if (options.type !== undefined) input.type = options.type;
+  if (options.redirectUri !== undefined) input.redirectUris = nonEmpty(options.redirectUri);
+  if (options.grantType !== undefined) input.grantTypes = nonEmpty(options.grantType);
+  if (options.scope !== undefined) input.scopes = nonEmpty(options.scope);
+  if (options.defaultScope !== undefined) input.defaultScopes = nonEmpty(options.defaultScope);
+  if (options.skipConsent !== undefined) input.skipConsent = options.skipConsent;
+  if (options.tokenFormat !== undefined) input.tokenFormat = options.tokenFormat;
+  if (options.audience !== undefined) input.audiences = nonEmpty(options.audience);
+  if (options.idTokenAlg !== undefined) input.idTokenAlg = options.idTokenAlg;
+  if (options.authMethod !== undefined) input.authMethod = options.authMethod;
+  if (options.allowInsecureRedirectUris !== undefined) input.allowInsecureRedirectUris = options.allowInsecureRedirectUris;
+  return input;
+}
+
+/** Comma-separated redirect URIs, as typed at the prompt. */
+function splitUris(answer: string): string[] {
+  return answer
+    .split(',')
+    .map((uri) => uri.trim())
+    .filter((uri) => uri !== '');
+}
+
+function redirectUrisAnswerProblem(answer: string, allowInsecure: boolean): string | true {
+  const uris = splitUris(answer);
+  if (uris.length === 0) return 'Give at least one redirect URI.';
+  for (const uri of uris) {
+    const problem = redirectUriProblem(uri, allowInsecure);
+    if (problem) return `Redirect URI ${problem}.`;
+  }
+  return true;
+}
+
+/** Asks on a terminal for what `client add` cannot do without; off a terminal, names the missing flag. */
+async function completeForAdd(input: ClientInput): Promise<ClientInput> {
+  const name = input.name ?? (await askText({ message: 'Client name', flag: '--name', validate: (value) => value.trim() !== '' || 'Give a name.' }));
+  // Same default as createClient: authorization_code, which needs a redirect URI.
+  const usesRedirects = (input.grantTypes ?? ['authorization_code']).includes('authorization_code');
+  if (input.redirectUris !== undefined || !usesRedirects) return { ...input, name };
+  const answer = await askText({
+    message: 'Redirect URIs (comma-separated)',
+    flag: '--redirect-uri',
+    validate: (value) => redirectUrisAnswerProblem(value, input.allowInsecureRedirectUris === true),
+  });
+  return { ...input, name, redirectUris: splitUris(answer) };
+}
+
+/** Label/value lines, the labels padded to one width. */
+function details(rows: readonly (readonly [string, string])[]): string {
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`.trimEnd()).join('\n');
+}
+
+const listText = (values: readonly string[], empty = '-') => (values.length === 0 ? empty : values.join(' '));
+
+function clientDetails(client: ClientRecord): string {
+  const view = clientView(client);
+  return details([
+    ['client_id', view.client_id],
+    ['name', view.client_name],
+    ['type', view.client_type],
+    ['redirect_uris', listText(view.redirect_uris)],
+    ['grant_types', listText(view.grant_types)],
+    ['scopes', listText(view.scopes)],
+    ['default_scopes', listText(view.default_scopes)],
+    ['auth_method', view.token_endpoint_auth_method],
+    ['skip_consent', view.skip_consent ? 'yes' : 'no'],
+    ['token_format', view.access_token_format ?? '(the access_token_format setting)'],
+    ['audiences', listText(view.audiences, '(the client id)')],
+    ['id_token_alg', view.id_token_signed_response_alg],
+    ['insecure_redirects', view.allow_insecure_redirect_uris ? 'allowed' : 'no'],
+    ['created', view.created_at],
+    ['updated', view.updated_at],
+  ]);
+}
+
+function clientTable(clients: readonly ClientRecord[]): string {
+  if (clients.length === 0) return 'No clients yet; register one with: idp client add --name NAME --redirect-uri URI';
+  return table(
+    ['CLIENT_ID', 'NAME', 'TYPE', 'GRANT TYPES', 'REDIRECT URIS'],
+    clients.map((client) => [
+      client.id,
+      client.metadata.client_name,
+      client.metadata.client_type,
+      listText(client.metadata.grant_types),
+      listText(client.metadata.redirect_uris),
+    ]),
+  );
+}
+
+/** The JSON of a client right after its secret was made: the only time the secret is printed. */
+function withSecretJson(client: ClientRecord, secret: string | null) {
+  const { client_id, ...metadata } = clientView(client);
+  return { client_id, client_secret: secret, ...metadata };
+}
+
+function secretLines(client: ClientRecord, secret: string): string[] {
+  return [
+    `client_secret  ${secret}`,
+    '',
+    'The client secret is shown only once: store it now. Only its digest is kept;',
+    `if it is lost, make a new one with: idp client rotate-secret ${client.id}`,
+  ];
+}
+
+const ID_ARGUMENT = ['<client_id>', 'client id, as shown by idp client list'] as const;
+
+export function clientCommand(): Command {
+  const client = new Command('client').description('manage registered clients (applications)');
+
+  addClientOptions(client.command('add').description('register a client; prints its client_id and, once, its client_secret'), 'add').action(
+    async (options: ClientOptions, command: Command) => {
+      const { client: added, secret } = await withInstallation(command, async (installation) =>
+        createClient(clientDeps(installation), await completeForAdd(toInput(options))),
+      );
+      print({ json: options.json === true }, withSecretJson(added, secret), () =>
+        [
+          `Client ${added.metadata.client_name} added (${added.metadata.client_type}).`,
+          '',
+          `client_id      ${added.id}`,
+          ...(secret === null ? ['', 'A public client has no secret: it must use PKCE (S256).'] : secretLines(added, secret)),
+        ].join('\n'),
+      );
+    },
+  );
+
+  client
+    .command('list')
+    .description('show every client')
+    .option('--json', 'print one JSON document')
+    .action(async (options: JsonOption, command: Command) => {
+      const clients = await withInstallation(command, (installation) => installation.store.clients.listClients());
+      print({ json: options.json === true }, clients.map(clientView), () => clientTable(clients));
+    });
+
+  client
+    .command('show')
+    .description('show one client (never its secret)')
+    .argument(...ID_ARGUMENT)
+    // A client id is base64url and may start with '-'; take it as the argument, not as an option.
+    .allowUnknownOption()
+    .option('--json', 'print one JSON document')
+    .action(async (id: string, options: JsonOption, command: Command) => {
+      const found = await withInstallation(command, (installation) => findClient(installation.store.clients, id));
+      print({ json: options.json === true }, clientView(found), () => clientDetails(found));
+    });
+
+  addClientOptions(
+    client
+      .command('update')
+      .description('change a client; a repeated flag replaces the whole list, flags left out keep their value')
+      .argument(ID_ARGUMENT[0], `${ID_ARGUMENT[1]} (put -- before one that starts with -)`),
+    'update',
+  ).action(async (id: string, options: ClientOptions, command: Command) => {
+    const input = toInput(options);
+    if (Object.keys(input).length === 0) throw new CliError('Nothing to change; pass at least one flag of idp client add (see idp client update --help).');
+    const updated = await withInstallation(command, (installation) => updateClient(clientDeps(installation), id, input));
+    print({ json: options.json === true }, clientView(updated), () => `Client ${updated.metadata.client_name} (${updated.id}) updated.`);
+  });
+
+  client
+    .command('remove')
+    .description('delete a client with its consents, grants and tokens')
+    .argument(...ID_ARGUMENT)
+    .allowUnknownOption()
+    .option('--yes', 'do not ask for confirmation (required when not running on a terminal)')
+    .option('--json', 'print one JSON document')
+    .action(async (id: string, options: JsonOption & { yes?: boolean }, command: Command) => {
+      const removed = await withInstallation(command, async (installation) => {
+        const found = await findClient(installation.store.clients, id);
+        await confirmOrFail({
+          message: `Remove client ${found.metadata.client_name} (${found.id}) with its consents, grants and tokens?`,
+          flag: '--yes',
+          given: options.yes === true,
+        });
+        return removeClient(clientDeps(installation), found.id);
+      });
+      print({ json: options.json === true }, clientView(removed), () => `Client ${removed.metadata.client_name} (${removed.id}) removed.`);
+    });
+
+  client
+    .command('rotate-secret')
+    .description('replace the secret of a confidential client; the previous secret stops working at once')
+    .argument(...ID_ARGUMENT)
+    .allowUnknownOption()
+    .option('--json', 'print one JSON document')
+    .action(async (id: string, options: JsonOption, command: Command) => {
+      const { client: rotated, secret } = await withInstallation(command, (installation) => rotateClientSecret(clientDeps(installation), id));
+      print({ json: options.json === true }, withSecretJson(rotated, secret), () =>
+        [
+          `New secret for client ${rotated.metadata.client_name}; the previous one no longer works.`,
+          '',
+          `client_id      ${rotated.id}`,
+          ...(secret === null ? [] : secretLines(rotated, secret)),
+        ].join('\n'),
+      );
+    });
+
+  return client;
+}

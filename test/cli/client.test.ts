@@ -1,0 +1,284 @@
+// `idp client`: the secret is printed once (add, rotate-secret) and stored only as a digest; show and
+// list never print it; update replaces lists; every mistake is one sentence; flags of features this
+// build lacks are refused as unknown options.
+import { Database } from 'bun:sqlite';
+import { beforeAll, describe, expect, it } from 'bun:test';
+import { join } from 'node:path';
+import { hashToken } from '../../src/tokens/secret.ts';
+import { asRecord, asStringArray, expectCleanFailure, expectJson, runIdp, useSandbox } from '../helpers/cli.ts';
+
+const sandbox = useSandbox();
+const REDIRECT = 'https://app.example.test/callback';
+
+// One data dir for the file: every test adds its own clients.
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await sandbox.initDataDir();
+});
+
+const client = (args: string[]) => runIdp(['--data-dir', dataDir, 'client', ...args]);
+/** `idp client SUBCOMMAND --json ...args`: --json goes first, since arguments may end with `-- ID`. */
+const clientJson = async ([subcommand = '', ...args]: string[]) => asRecord(expectJson(await client([subcommand, '--json', ...args])));
+
+interface AddedClient {
+  id: string;
+  secret: string;
+  printed: Record<string, unknown>;
+}
+
+/** `idp client add --json` of a confidential client. */
+async function addConfidential(extra: string[] = []): Promise<AddedClient> {
+  const printed = await clientJson(['add', '--name', 'Web app', '--redirect-uri', REDIRECT, ...extra]);
+  const { client_id: id, client_secret: secret } = printed;
+  if (typeof id !== 'string' || typeof secret !== 'string') throw new Error(`no client_id or client_secret in ${JSON.stringify(printed)}`);
+  return { id, secret, printed };
+}
+
+function storedSecretHash(id: string): string | null {
+  const db = new Database(join(dataDir, 'idp.db'), { readonly: true });
+  try {
+    return db.query<{ secret_hash: string | null }, [string]>('SELECT secret_hash FROM clients WHERE id = ?').get(id)?.secret_hash ?? null;
+  } finally {
+    db.close();
+  }
+}
+
+function clientCount(): number {
+  const db = new Database(join(dataDir, 'idp.db'), { readonly: true });
+  try {
+    return db.query<{ count: number }, []>('SELECT COUNT(*) AS count FROM clients').get()?.count ?? 0;
+  } finally {
+    db.close();
+  }
+}
+
+describe('idp client add', () => {
+  it('--json prints one document with client_id, a client_secret of 256 bits or more, and the metadata', async () => {
+    const { id, secret, printed } = await addConfidential(['--scope', 'openid', '--scope', 'email', '--default-scope', 'openid']);
+    expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    expect(printed).toMatchObject({
+      client_name: 'Web app',
+      client_type: 'confidential',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      scopes: ['openid', 'email'],
+      default_scopes: ['openid'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+  });
+
+  it('stores the secret only as its SHA-256 digest', async () => {
+    const { id, secret } = await addConfidential();
+    expect(storedSecretHash(id)).toBe(hashToken(secret));
+  });
+
+  it('without --json prints client_id and client_secret once, saying the secret is shown only once', async () => {
+    const before = clientCount();
+    const result = await client(['add', '--name', 'Human', '--redirect-uri', REDIRECT]);
+    expect(result.exitCode).toBe(0);
+    const secret = /^client_secret\s+(\S+)$/m.exec(result.stdout)?.[1];
+    const id = /^client_id\s+(\S+)$/m.exec(result.stdout)?.[1];
+    if (!secret || !id) throw new Error(`no client_id or client_secret line in: ${result.stdout}`);
+    expect(result.stdout.split(secret)).toHaveLength(2);
+    expect(result.stdout).toContain('shown only once');
+    expect(storedSecretHash(id)).toBe(hashToken(secret));
+    expect(clientCount()).toBe(before + 1);
+  });
+
+  it('a public client has auth method none, no secret and no stored digest', async () => {
+    const printed = await clientJson(['add', '--name', 'SPA', '--type', 'public', '--redirect-uri', 'com.example.app:/callback']);
+    expect(printed).toMatchObject({ client_secret: null, client_type: 'public', token_endpoint_auth_method: 'none' });
+    expect(storedSecretHash(String(printed.client_id))).toBeNull();
+  });
+
+  it('repeated flags collect every value', async () => {
+    const { printed } = await addConfidential(['--redirect-uri', 'http://127.0.0.1:8080/cb', '--audience', 'api-a', '--audience', 'api-b']);
+    expect(printed.redirect_uris).toEqual([REDIRECT, 'http://127.0.0.1:8080/cb']);
+    expect(printed.audiences).toEqual(['api-a', 'api-b']);
+  });
+
+  it('takes --skip-consent, --token-format, --id-token-alg and --auth-method', async () => {
+    const { printed } = await addConfidential(['--skip-consent', '--token-format', 'jwt', '--id-token-alg', 'ES256', '--auth-method', 'client_secret_post']);
+    expect(printed).toMatchObject({
+      skip_consent: true,
+      access_token_format: 'jwt',
+      id_token_signed_response_alg: 'ES256',
+      token_endpoint_auth_method: 'client_secret_post',
+    });
+  });
+
+  it('without a terminal and without --name, fails naming --name and adds no client', async () => {
+    const before = clientCount();
+    expect(expectCleanFailure(await client(['add', '--redirect-uri', REDIRECT]))).toContain('--name');
+    expect(clientCount()).toBe(before);
+  });
+
+  it('without a terminal and without --redirect-uri, fails naming --redirect-uri and adds no client', async () => {
+    const before = clientCount();
+    expect(expectCleanFailure(await client(['add', '--name', 'No redirect']))).toContain('--redirect-uri');
+    expect(clientCount()).toBe(before);
+  });
+
+  it('an http redirect URI on a public host is refused in one sentence naming --allow-insecure-redirect-uris', async () => {
+    const result = await client(['add', '--name', 'Dev', '--redirect-uri', 'http://dev.example.test/cb']);
+    expect(expectCleanFailure(result)).toContain('--allow-insecure-redirect-uris');
+    const allowed = await clientJson(['add', '--name', 'Dev', '--redirect-uri', 'http://dev.example.test/cb', '--allow-insecure-redirect-uris']);
+    expect(allowed.allow_insecure_redirect_uris).toBe(true);
+  });
+
+  it('a grant type this build does not implement is refused in one sentence naming it', async () => {
+    const result = await client(['add', '--name', 'M2M', '--redirect-uri', REDIRECT, '--grant-type', 'client_credentials']);
+    expect(expectCleanFailure(result)).toContain('client_credentials');
+  });
+
+  it('a confidential client with --auth-method none is refused in one sentence', async () => {
+    expectCleanFailure(await client(['add', '--name', 'Bad', '--redirect-uri', REDIRECT, '--auth-method', 'none']));
+  });
+
+  it('a value outside the choices of --type is refused in one sentence', async () => {
+    expect(expectCleanFailure(await client(['add', '--name', 'Bad', '--redirect-uri', REDIRECT, '--type', 'secret']))).toContain('--type');
+  });
+
+  for (const flag of ['--post-logout-redirect-uri', '--cors-origin', '--subject-type', '--allow-wildcards']) {
+    it(`${flag} (a feature this build lacks) is refused as an unknown option`, async () => {
+      const args = ['add', '--name', 'Later', '--redirect-uri', REDIRECT, flag, ...(flag === '--allow-wildcards' ? [] : ['x'])];
+      const before = clientCount();
+      expect(expectCleanFailure(await client(args))).toContain(`unknown option '${flag}'`);
+      expect(clientCount()).toBe(before);
+    });
+  }
+});
+
+describe('idp client show and list', () => {
+  it('show --json prints the client but never the secret or its digest', async () => {
+    const { id, secret, printed } = await addConfidential();
+    const result = await client(['show', '--json', '--', id]);
+    const { client_secret: _secret, ...metadata } = printed;
+    expect(asRecord(expectJson(result))).toEqual(metadata);
+    expect(result.stdout).not.toContain(secret);
+    expect(result.stdout).not.toContain(hashToken(secret));
+    expect(result.stdout).not.toMatch(/secret_hash|secretHash|client_secret"/);
+  });
+
+  it('show without --json never prints the secret or its digest', async () => {
+    const { id, secret } = await addConfidential();
+    const result = await client(['show', '--', id]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(id);
+    expect(result.stdout).not.toContain(secret);
+    expect(result.stdout).not.toContain(hashToken(secret));
+  });
+
+  it('list --json is one array holding the clients, without secrets or digests', async () => {
+    const { id, secret } = await addConfidential();
+    const result = await client(['list', '--json']);
+    const clients = expectJson(result);
+    if (!Array.isArray(clients)) throw new Error('client list --json is not an array');
+    expect(clients.map((entry) => asRecord(entry).client_id)).toContain(id);
+    expect(result.stdout).not.toContain(secret);
+    expect(result.stdout).not.toContain(hashToken(secret));
+  });
+
+  it('list without --json prints a table with a header row', async () => {
+    const { id } = await addConfidential();
+    const result = await client(['list']);
+    expect(result.stdout.split('\n')[0]).toMatch(/^CLIENT_ID\s+NAME/);
+    expect(result.stdout).toContain(id);
+  });
+});
+
+describe('idp client update', () => {
+  it('a repeated flag replaces the whole list', async () => {
+    const { id } = await addConfidential(['--redirect-uri', 'https://app.example.test/second']);
+    const uris = ['https://app.example.test/third', 'https://app.example.test/fourth'];
+    const updated = await clientJson(['update', '--redirect-uri', uris[0] ?? '', '--redirect-uri', uris[1] ?? '', '--', id]);
+    expect(updated.redirect_uris).toEqual(uris);
+  });
+
+  it('flags left out keep their values, and the secret digest is unchanged', async () => {
+    const { id, secret, printed } = await addConfidential(['--audience', 'api']);
+    const updated = await clientJson(['update', '--name', 'Renamed', '--', id]);
+    expect(updated).toMatchObject({ client_name: 'Renamed', redirect_uris: printed.redirect_uris, audiences: ['api'] });
+    expect(storedSecretHash(id)).toBe(hashToken(secret));
+  });
+
+  it('--skip-consent and --no-skip-consent switch consent off and on', async () => {
+    const { id } = await addConfidential();
+    expect((await clientJson(['update', '--skip-consent', '--', id])).skip_consent).toBe(true);
+    expect((await clientJson(['update', '--no-skip-consent', '--', id])).skip_consent).toBe(false);
+  });
+
+  it('--audience "" empties the audience list', async () => {
+    const { id } = await addConfidential(['--audience', 'api']);
+    expect(asStringArray((await clientJson(['update', '--audience', '', '--', id])).audiences)).toEqual([]);
+  });
+
+  it('a change of client type is refused in one sentence', async () => {
+    const { id } = await addConfidential();
+    expectCleanFailure(await client(['update', '--type', 'public', '--', id]));
+  });
+
+  it('with nothing to change fails in one sentence', async () => {
+    const { id } = await addConfidential();
+    expect(expectCleanFailure(await client(['update', '--', id]))).toContain('Nothing to change');
+  });
+
+  it('--cors-origin (a feature this build lacks) is refused as an unknown option', async () => {
+    const { id } = await addConfidential();
+    expect(expectCleanFailure(await client(['update', '--cors-origin', 'https://app.example.test', '--', id]))).toContain('unknown option');
+  });
+});
+
+describe('idp client rotate-secret', () => {
+  it('prints a new secret once; the stored digest becomes its digest', async () => {
+    const { id, secret: old } = await addConfidential();
+    const rotated = await clientJson(['rotate-secret', '--', id]);
+    const secret = rotated.client_secret;
+    if (typeof secret !== 'string') throw new Error('rotate-secret printed no client_secret');
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    expect(secret).not.toBe(old);
+    expect(storedSecretHash(id)).toBe(hashToken(secret));
+  });
+
+  it('without --json says the secret is shown only once', async () => {
+    const { id } = await addConfidential();
+    const result = await client(['rotate-secret', '--', id]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('shown only once');
+  });
+
+  it('is refused in one sentence for a public client', async () => {
+    const added = await clientJson(['add', '--name', 'SPA', '--type', 'public', '--redirect-uri', REDIRECT]);
+    expect(expectCleanFailure(await client(['rotate-secret', '--', String(added.client_id)]))).toContain('public');
+  });
+});
+
+describe('idp client remove', () => {
+  it('without a terminal and without --yes, fails naming --yes and keeps the client', async () => {
+    const { id } = await addConfidential();
+    expect(expectCleanFailure(await client(['remove', '--', id]))).toContain('--yes');
+    expect((await clientJson(['show', '--', id])).client_id).toBe(id);
+  });
+
+  it('--yes removes the client', async () => {
+    const { id } = await addConfidential();
+    expect((await clientJson(['remove', '--yes', '--', id])).client_id).toBe(id);
+    expect(storedSecretHash(id)).toBeNull();
+    expectCleanFailure(await client(['show', '--', id]));
+  });
+});
+
+describe('commands on an unknown client id', () => {
+  const commands = [['show'], ['update', '--name', 'X'], ['remove', '--yes'], ['rotate-secret']];
+  for (const args of commands) {
+    it(`client ${args[0]} fails in one sentence naming the id`, async () => {
+      const sentence = expectCleanFailure(await client([...args, '--', 'no-such-client']));
+      expect(sentence).toContain('no-such-client');
+    });
+  }
+
+  it('a client id starting with "-" is taken as the id by show, not as an option', async () => {
+    expect(expectCleanFailure(await client(['show', '-no-such-client']))).toContain('No client has id -no-such-client');
+  });
+});
