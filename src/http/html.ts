@@ -6,7 +6,9 @@ export function htmlResponse(body: string, status = 200, setCookies: readonly st
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'x-frame-options': 'DENY',
-    'content-security-policy': "default-src 'self'; frame-ancestors 'none'; form-action 'self' https: http:",
+    // No form-action: browsers apply it to the redirects after a form post, and the consent form
+    // ends in a redirect to the client, possibly on a private-use scheme (RFC 8252 §7.1).
+    'content-security-policy': "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
   });
