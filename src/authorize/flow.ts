@@ -26,7 +26,9 @@ export async function nextStep(
 ): Promise<Step> {
   const now = epochSeconds(deps.clock);
   const freshLogin = signedIn !== null && loginFor !== null && loginFor.userId === signedIn.user.id;
-  const tooOld = request.maxAge !== null && signedIn !== null && now - signedIn.session.authTime > request.maxAge;
+  // OIDC Core §3.1.2.1 (errata): max_age=0 means the same as prompt=login.
+  const tooOld =
+    request.maxAge !== null && signedIn !== null && (request.maxAge === 0 || now - signedIn.session.authTime > request.maxAge);
   const mustLogin = !signedIn || (!freshLogin && (request.prompt.includes('login') || tooOld));
   if (mustLogin || !signedIn) {
     if (request.prompt.includes('none')) throw new OAuthError('login_required', 'The user is not signed in.');

@@ -2,6 +2,16 @@
 // unexpected becomes `server_error`, logged with its reason; the client never sees a stack trace.
 import { Elysia } from 'elysia';
 import type { Logger } from '../log.ts';
+import { errorPage } from './html.ts';
+
+/** Routes a browser shows to a person. */
+const PAGE_PATHS = new Set(['/authorize', '/authorize/resume', '/login', '/consent']);
+
+function pageMessage(error: OAuthError): string {
+  return error.code === 'server_error'
+    ? 'The server could not complete the request. Try again in a moment.'
+    : 'The form or link was not valid. Go back to the application and try again.';
+}
 
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -91,6 +101,8 @@ export function errorHandler(log: Logger) {
   return new Elysia({ name: 'idp.errors' }).error({ OAuthError }).onError({ as: 'global' }, ({ code, error, request, set }) => {
     const oauthError = toOAuthError(code, error, request);
     set.status = oauthError.status; // read by the request log
+    // People get a page, programs get RFC 6749 §5.2 JSON.
+    if (PAGE_PATHS.has(new URL(request.url).pathname)) return errorPage('Something went wrong', pageMessage(oauthError), oauthError.status);
     return errorResponse(oauthError);
   });
 }

@@ -19,7 +19,9 @@ export function tokenEndpoint(deps: Deps) {
   const handlers = new Map(GRANTS.map((handler) => [handler.grantType as string, handler]));
   return new Elysia({ name: 'idp.token' }).post(
     TOKEN_PATH,
-    async ({ body, request }) => {
+    async ({ body: form, request }) => {
+      // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
+      const body = Object.fromEntries(Object.entries(form).filter(([, value]) => value !== '')) as typeof form;
       const client = await authenticateClient(deps.store.clients, {
         authorization: request.headers.get('authorization'),
         clientId: body.client_id,

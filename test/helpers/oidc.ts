@@ -1,5 +1,6 @@
 // A scripted browser and relying party over app.handle(): a cookie jar, form parsing, PKCE.
 import { createHash } from 'node:crypto';
+import { createLocalJWKSet, type JWK } from 'jose';
 import { createClient, type ClientInput } from '../../src/clients/clients.ts';
 import { createUser } from '../../src/users/users.ts';
 import type { TestApp } from './app.ts';
@@ -114,4 +115,141 @@ export async function tokenRequest(app: TestApp, form: Record<string, string>, a
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
     body: new URLSearchParams(form).toString(),
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relying-party helpers for the endpoint tests: one code flow, token requests per auth method,
+// following same-origin redirects, and the JWKS as a jose key set.
+
+export const FULL_SCOPE = 'openid profile email offline_access';
+
+export type RegisteredClient = Awaited<ReturnType<typeof addClient>>;
+
+export interface TokenJson {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  scope: string;
+  id_token?: string;
+  refresh_token?: string;
+}
+
+export interface CodeResult {
+  /** The redirect back to the client. */
+  url: URL;
+  code: string;
+  verifier: string;
+  state: string;
+  nonce: string;
+  params: Record<string, string>;
+}
+
+/**
+ * Authorization request parameters with PKCE, state and nonce. `overrides` win; an override of
+ * `undefined` removes the parameter.
+ */
+export function codeRequestParams(
+  clientId: string,
+  overrides: Record<string, string | undefined> = {},
+): { params: Record<string, string>; verifier: string; state: string; nonce: string } {
+  const { verifier, challenge } = pkcePair();
+  const state = `state-${crypto.randomUUID()}`;
+  const nonce = `nonce-${crypto.randomUUID()}`;
+  const merged: Record<string, string | undefined> = {
+    client_id: clientId,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    scope: FULL_SCOPE,
+    state,
+    nonce,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...overrides,
+  };
+  const params = Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  return { params, verifier, state: params.state ?? state, nonce: params.nonce ?? nonce };
+}
+
+/** Runs the browser through /authorize (login and consent as needed) and returns the code. */
+export async function obtainCode(
+  browser: TestBrowser,
+  clientId: string,
+  overrides: Record<string, string | undefined> = {},
+  answers: Parameters<typeof authorizeInBrowser>[2] = {},
+): Promise<CodeResult> {
+  const { params, verifier, state, nonce } = codeRequestParams(clientId, overrides);
+  const url = await authorizeInBrowser(browser, params, answers);
+  const code = url.searchParams.get('code');
+  if (!code) throw new Error(`expected a code, got ${url.href}`);
+  return { url, code, verifier, state, nonce, params };
+}
+
+/** A token request authenticated the way `registered` is registered to authenticate. */
+export function clientTokenRequest(app: TestApp, registered: RegisteredClient, form: Record<string, string>): Promise<Response> {
+  const { client, secret } = registered;
+  switch (client.metadata.token_endpoint_auth_method) {
+    case 'client_secret_basic':
+      return tokenRequest(app, form, basicAuth(client.id, secret ?? ''));
+    case 'client_secret_post':
+      return tokenRequest(app, { ...form, client_id: client.id, client_secret: secret ?? '' });
+    case 'none':
+      return tokenRequest(app, { ...form, client_id: client.id });
+  }
+}
+
+export function redeemCode(
+  app: TestApp,
+  registered: RegisteredClient,
+  code: string,
+  verifier: string | undefined,
+  extra: Record<string, string> = {},
+): Promise<Response> {
+  return clientTokenRequest(app, registered, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT_URI,
+    ...(verifier === undefined ? {} : { code_verifier: verifier }),
+    ...extra,
+  });
+}
+
+export function refreshRequest(app: TestApp, registered: RegisteredClient, refreshToken: string, extra: Record<string, string> = {}) {
+  return clientTokenRequest(app, registered, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra });
+}
+
+/** The full code flow for `registered`, returning the token response (which must be 200). */
+export async function signInForTokens(
+  app: TestApp,
+  browser: TestBrowser,
+  registered: RegisteredClient,
+  overrides: Record<string, string | undefined> = {},
+  answers: Parameters<typeof authorizeInBrowser>[2] = {},
+): Promise<{ tokens: TokenJson; code: CodeResult }> {
+  const code = await obtainCode(browser, registered.client.id, overrides, answers);
+  const response = await redeemCode(app, registered, code.code, code.verifier);
+  if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${await response.text()}`);
+  return { tokens: (await response.json()) as TokenJson, code };
+}
+
+export function userinfoRequest(app: TestApp, accessToken: string): Promise<Response> {
+  return app.request('/userinfo', { headers: { authorization: `Bearer ${accessToken}` } });
+}
+
+/** GETs `path` and follows same-origin redirects; stops at a page or a redirect to the client. */
+export async function browse(browser: TestBrowser, path: string): Promise<{ response: Response; path: string }> {
+  let current = path;
+  let response = await browser.get(current);
+  for (let hops = 0; hops < 6; hops++) {
+    const target = response.headers.get('location');
+    if (response.status < 300 || response.status >= 400 || !target || !target.startsWith('/')) break;
+    current = target;
+    response = await browser.get(current);
+  }
+  return { response, path: current };
+}
+
+/** The set of public keys served at /jwks, for jose's jwtVerify. */
+export async function localJwks(app: TestApp) {
+  const response = await app.request('/jwks');
+  return createLocalJWKSet((await response.json()) as { keys: JWK[] });
 }
