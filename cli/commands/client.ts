@@ -13,8 +13,10 @@ import {
 } from '../../src/clients/clients.ts';
 import { AUTH_METHODS, CLIENT_TYPES, type ClientType, SUPPORTED_GRANT_TYPES } from '../../src/clients/metadata.ts';
 import { redirectUriProblem } from '../../src/clients/redirect_uri.ts';
-import { ACCESS_TOKEN_FORMATS, SIGNING_ALGS } from '../../src/config/schema.ts';
+import { epochSeconds } from '../../src/clock.ts';
+import { ACCESS_TOKEN_FORMATS, SIGNING_ALGS, type SigningAlg } from '../../src/config/schema.ts';
 import type { Installation } from '../../src/installation.ts';
+import { activeAlgorithms } from '../../src/keys/lifecycle.ts';
 import type { ClientRecord } from '../../src/store/store.ts';
 import { withInstallation } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -43,6 +45,15 @@ interface JsonOption {
 
 function clientDeps({ store, clock }: Installation): ClientDeps {
   return { clients: store.clients, clock };
+}
+
+/** ID tokens for this client could not be signed without an active key of its algorithm. */
+async function requireSigningKey({ store, clock }: Installation, alg: string | undefined): Promise<void> {
+  if (alg === undefined || !(SIGNING_ALGS as readonly string[]).includes(alg)) return;
+  const active = activeAlgorithms(await store.keys.listSigningKeys(), epochSeconds(clock));
+  if (!active.includes(alg as SigningAlg)) {
+    throw new CliError(`No ${alg} signing key is active, so ID tokens for this client could not be signed; first run: idp keys rotate --alg ${alg} --now`, 1);
+  }
 }
 
 /** Collects a repeatable flag; left undefined when the flag is absent, so update can tell "not given". */
@@ -189,8 +200,11 @@ export function clientCommand(): Command {
 
   addClientOptions(client.command('add').description('register a client; prints its client_id and, once, its client_secret'), 'add').action(
     async (options: ClientOptions, command: Command) => {
-      const { client: added, secret } = await withInstallation(command, async (installation) =>
-        createClient(clientDeps(installation), await completeForAdd(toInput(options))),
+      const { client: added, secret } = await withInstallation(command, async (installation) => {
+        const input = await completeForAdd(toInput(options));
+        await requireSigningKey(installation, input.idTokenAlg);
+        return createClient(clientDeps(installation), input);
+      },
       );
       print({ json: options.json === true }, withSecretJson(added, secret), () =>
         [
@@ -233,7 +247,10 @@ export function clientCommand(): Command {
   ).action(async (id: string, options: ClientOptions, command: Command) => {
     const input = toInput(options);
     if (Object.keys(input).length === 0) throw new CliError('Nothing to change; pass at least one flag of idp client add (see idp client update --help).');
-    const updated = await withInstallation(command, (installation) => updateClient(clientDeps(installation), id, input));
+    const updated = await withInstallation(command, async (installation) => {
+      await requireSigningKey(installation, input.idTokenAlg);
+      return updateClient(clientDeps(installation), id, input);
+    });
     print({ json: options.json === true }, clientView(updated), () => `Client ${updated.metadata.client_name} (${updated.id}) updated.`);
   });
 

@@ -31,7 +31,8 @@ export const refreshTokenGrant = {
       const rotatedNow = token.rotatedAt === null && (await store.tokens.markRefreshTokenRotated(tokenHash, now));
       if (!rotatedNow) {
         const rotatedAt = token.rotatedAt ?? now;
-        if (now - rotatedAt > config.refresh_token_reuse_grace) {
+        // Whole seconds: a grace of 0 never forgives, a grace of 5 forgives 0 to 4 elapsed seconds.
+        if (now - rotatedAt >= config.refresh_token_reuse_grace) {
           await store.tokens.revokeGrant(grant.id, now);
           deps.log.warn('rotated refresh token reused; its grant was revoked', { client_id: client.id });
           throw new OAuthError('invalid_grant', 'The refresh token was already used.');

@@ -51,15 +51,6 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
     expiresAt: accessExpiresAt,
     authTime: grant.authTime,
   });
-  await store.tokens.insertAccessToken({
-    tokenHash: hashToken(accessToken),
-    grantId: grant.id,
-    clientId: client.id,
-    userId: user.id,
-    scope,
-    createdAt: now,
-    expiresAt: accessExpiresAt,
-  });
   const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: config.access_token_ttl, scope };
 
   if (scopes.includes('openid')) {
@@ -78,6 +69,16 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
     });
   }
 
+  // Stored only once every token is signed, so a signing failure leaves no usable token behind.
+  await store.tokens.insertAccessToken({
+    tokenHash: hashToken(accessToken),
+    grantId: grant.id,
+    clientId: client.id,
+    userId: user.id,
+    scope,
+    createdAt: now,
+    expiresAt: accessExpiresAt,
+  });
   let grantExpiresAt = accessExpiresAt;
   if (input.refreshToken === 'issue') {
     const refreshToken = randomToken();

@@ -98,7 +98,15 @@ describe('idp client add', () => {
     expect(printed.audiences).toEqual(['api-a', 'api-b']);
   });
 
+  it('refuses --id-token-alg for an algorithm without an active signing key, naming the fix', async () => {
+    const before = clientCount();
+    const message = expectCleanFailure(await client(['add', '--name', 'Web app', '--redirect-uri', REDIRECT, '--id-token-alg', 'EdDSA']));
+    expect(message).toContain('idp keys rotate --alg EdDSA --now');
+    expect(clientCount()).toBe(before);
+  });
+
   it('takes --skip-consent, --token-format, --id-token-alg and --auth-method', async () => {
+    expect((await runIdp(['--data-dir', dataDir, 'keys', 'rotate', '--alg', 'ES256', '--now'])).exitCode).toBe(0);
     const { printed } = await addConfidential(['--skip-consent', '--token-format', 'jwt', '--id-token-alg', 'ES256', '--auth-method', 'client_secret_post']);
     expect(printed).toMatchObject({
       skip_consent: true,
