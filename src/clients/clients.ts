@@ -73,6 +73,8 @@ export async function createClient(deps: ClientDeps, input: ClientInput): Promis
   const client: ClientRecord = {
     id: randomToken(16),
     secretHash: secret === null ? null : hashToken(secret),
+    previousSecretHash: null,
+    previousSecretExpiresAt: null,
     metadata,
     createdAt: now,
     updatedAt: now,

@@ -26,6 +26,9 @@ export interface UserRecord {
 export interface ClientRecord {
   id: string;
   secretHash: string | null;
+  /** After `rotate-secret --grace`: the old secret's digest, accepted until previousSecretExpiresAt. */
+  previousSecretHash: string | null;
+  previousSecretExpiresAt: number | null;
   metadata: ClientMetadata;
   createdAt: number;
   updatedAt: number;

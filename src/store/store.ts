@@ -75,7 +75,7 @@ export interface ClientStore {
   insertClient(client: ClientRecord): Promise<void>;
   getClient(id: string): Promise<ClientRecord | null>;
   listClients(): Promise<ClientRecord[]>;
-  /** Replaces secretHash, metadata and updatedAt; `not_found` when absent. */
+  /** Replaces the secret digests, metadata and updatedAt; `not_found` when absent. */
   updateClient(client: ClientRecord): Promise<void>;
   /** Removes the client with its consents, grants and tokens; `not_found` when absent. */
   deleteClient(id: string): Promise<void>;
@@ -86,6 +86,8 @@ export interface SessionStore {
   /** A live session (not expired at `now`), or null. */
   findSession(idHash: string, now: number): Promise<SessionRecord | null>;
   deleteSession(idHash: string): Promise<void>;
+  /** Ends every session of a user; returns how many there were. */
+  deleteSessionsOfUser(userId: string): Promise<number>;
 }
 
 export interface ConsentStore {
@@ -102,6 +104,8 @@ export interface InteractionStore {
   deleteInteraction(idHash: string): Promise<void>;
 }
 
+export type GrantOwner = { userId: string } | { clientId: string };
+
 export interface TokenStore {
   insertGrant(grant: GrantRecord): Promise<void>;
   getGrant(id: string): Promise<GrantRecord | null>;
@@ -109,6 +113,10 @@ export interface TokenStore {
   revokeGrant(id: string, revokedAt: number): Promise<void>;
   /** Moves a grant's expiry (a refresh extends it). */
   extendGrant(id: string, expiresAt: number): Promise<void>;
+  /** Live grants (not revoked, not expired at `now`) of a user or a client, oldest first. */
+  listGrants(owner: GrantOwner, now: number): Promise<GrantRecord[]>;
+  /** Revokes every live grant of a user or a client, with their codes and tokens; returns how many. */
+  revokeGrantsOf(owner: GrantOwner, revokedAt: number): Promise<number>;
 
   insertAuthorizationCode(code: AuthorizationCodeRecord): Promise<void>;
   findAuthorizationCode(codeHash: string): Promise<AuthorizationCodeRecord | null>;
@@ -117,6 +125,8 @@ export interface TokenStore {
 
   insertAccessToken(token: AccessTokenRecord): Promise<void>;
   findAccessToken(tokenHash: string): Promise<AccessTokenRecord | null>;
+  /** Deletes one access token (RFC 7009 revocation); true when it existed. */
+  deleteAccessToken(tokenHash: string): Promise<boolean>;
 
   insertRefreshToken(token: RefreshTokenRecord): Promise<void>;
   findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;

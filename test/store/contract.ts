@@ -75,6 +75,8 @@ function clientRecord(id: string, overrides: Partial<ClientRecord> = {}): Client
   return {
     id,
     secretHash: `sha256-of-secret-${id}`,
+    previousSecretHash: null,
+    previousSecretExpiresAt: null,
     metadata: clientMetadata(),
     createdAt: NOW - 1000,
     updatedAt: NOW - 1000,

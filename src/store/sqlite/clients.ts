@@ -8,6 +8,8 @@ import { parseJsonColumn } from './json.ts';
 interface ClientRow {
   id: string;
   secret_hash: string | null;
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: number | null;
   metadata: string;
   created_at: number;
   updated_at: number;
@@ -17,6 +19,8 @@ function toRecord(row: ClientRow): ClientRecord {
   return {
     id: row.id,
     secretHash: row.secret_hash,
+    previousSecretHash: row.previous_secret_hash,
+    previousSecretExpiresAt: row.previous_secret_expires_at,
     metadata: parseJsonColumn<ClientMetadata>(row.metadata, `metadata of client ${row.id}`),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -31,13 +35,13 @@ export class SqliteClients implements ClientStore {
   private readonly remove: Statement;
 
   constructor(db: Database) {
-    this.insert = db.prepare(`INSERT INTO clients (id, secret_hash, metadata, created_at, updated_at)
-      VALUES ($id, $secret_hash, $metadata, $created_at, $updated_at)`);
+    this.insert = db.prepare(`INSERT INTO clients
+      (id, secret_hash, previous_secret_hash, previous_secret_expires_at, metadata, created_at, updated_at)
+      VALUES ($id, $secret_hash, $previous_secret_hash, $previous_secret_expires_at, $metadata, $created_at, $updated_at)`);
     this.byId = db.prepare('SELECT * FROM clients WHERE id = ?');
     this.all = db.prepare('SELECT * FROM clients ORDER BY created_at, id');
-    this.update = db.prepare(
-      'UPDATE clients SET secret_hash = $secret_hash, metadata = $metadata, updated_at = $updated_at WHERE id = $id',
-    );
+    this.update = db.prepare(`UPDATE clients SET secret_hash = $secret_hash, previous_secret_hash = $previous_secret_hash,
+      previous_secret_expires_at = $previous_secret_expires_at, metadata = $metadata, updated_at = $updated_at WHERE id = $id`);
     this.remove = db.prepare('DELETE FROM clients WHERE id = ?');
   }
 
@@ -46,6 +50,8 @@ export class SqliteClients implements ClientStore {
       this.insert.run({
         id: client.id,
         secret_hash: client.secretHash,
+        previous_secret_hash: client.previousSecretHash,
+        previous_secret_expires_at: client.previousSecretExpiresAt,
         metadata: JSON.stringify(client.metadata),
         created_at: client.createdAt,
         updated_at: client.updatedAt,
@@ -69,6 +75,8 @@ export class SqliteClients implements ClientStore {
     const changes = this.update.run({
       id: client.id,
       secret_hash: client.secretHash,
+      previous_secret_hash: client.previousSecretHash,
+      previous_secret_expires_at: client.previousSecretExpiresAt,
       metadata: JSON.stringify(client.metadata),
       updated_at: client.updatedAt,
     }).changes;

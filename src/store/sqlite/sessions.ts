@@ -23,8 +23,10 @@ export class SqliteSessions implements SessionStore {
   private readonly insert: Statement;
   private readonly find: Statement<SessionRow, [string, number]>;
   private readonly remove: Statement;
+  private readonly removeOfUser: Statement;
 
   constructor(db: Database) {
+    this.removeOfUser = db.prepare('DELETE FROM sessions WHERE user_id = ?');
     this.insert = db.prepare(`INSERT INTO sessions (id_hash, sid, user_id, auth_time, amr, created_at, expires_at)
       VALUES ($id_hash, $sid, $user_id, $auth_time, $amr, $created_at, $expires_at)`);
     this.find = db.prepare('SELECT * FROM sessions WHERE id_hash = ? AND expires_at > ?');
@@ -59,6 +61,10 @@ export class SqliteSessions implements SessionStore {
 
   async deleteSession(idHash: string): Promise<void> {
     this.remove.run(idHash);
+  }
+
+  async deleteSessionsOfUser(userId: string): Promise<number> {
+    return this.removeOfUser.run(userId).changes;
   }
 }
 

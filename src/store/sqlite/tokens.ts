@@ -4,6 +4,7 @@ import type { Database } from 'bun:sqlite';
 import type {
   AccessTokenRecord,
   AuthorizationCodeRecord,
+  GrantOwner,
   GrantRecord,
   RefreshTokenRecord,
   TokenStore,
@@ -57,6 +58,13 @@ export class SqliteTokens implements TokenStore {
       insertGrant: db.prepare(`INSERT INTO grants (id, user_id, client_id, scope, sid, auth_time, created_at, expires_at, revoked_at)
         VALUES ($id, $user_id, $client_id, $scope, $sid, $auth_time, $created_at, $expires_at, $revoked_at)`),
       getGrant: db.prepare<GrantRow, [string]>('SELECT * FROM grants WHERE id = ?'),
+      grantsOfUser: db.prepare<GrantRow, [string, number]>(
+        'SELECT * FROM grants WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at, rowid',
+      ),
+      grantsOfClient: db.prepare<GrantRow, [string, number]>(
+        'SELECT * FROM grants WHERE client_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at, rowid',
+      ),
+      deleteAccessToken: db.prepare('DELETE FROM access_tokens WHERE token_hash = ?'),
       revokeGrant: db.prepare('UPDATE grants SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?'),
       deleteGrantCodes: db.prepare('DELETE FROM authorization_codes WHERE grant_id = ?'),
       deleteGrantAccessTokens: db.prepare('DELETE FROM access_tokens WHERE grant_id = ?'),
@@ -94,28 +102,33 @@ export class SqliteTokens implements TokenStore {
 
   async getGrant(id: string): Promise<GrantRecord | null> {
     const row = this.statements.getGrant.get(id);
-    if (!row) return null;
-    return {
-      id: row.id,
-      userId: row.user_id,
-      clientId: row.client_id,
-      scope: row.scope,
-      sid: row.sid,
-      authTime: row.auth_time,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      revokedAt: row.revoked_at,
-    };
+    return row ? grantRecord(row) : null;
+  }
+
+  async listGrants(owner: GrantOwner, now: number): Promise<GrantRecord[]> {
+    const rows =
+      'userId' in owner ? this.statements.grantsOfUser.all(owner.userId, now) : this.statements.grantsOfClient.all(owner.clientId, now);
+    return rows.map(grantRecord);
+  }
+
+  async revokeGrantsOf(owner: GrantOwner, revokedAt: number): Promise<number> {
+    const grants = await this.listGrants(owner, revokedAt);
+    this.db.transaction(() => {
+      for (const grant of grants) this.revokeOne(grant.id, revokedAt);
+    })();
+    return grants.length;
   }
 
   async revokeGrant(id: string, revokedAt: number): Promise<void> {
+    this.db.transaction(() => this.revokeOne(id, revokedAt))();
+  }
+
+  private revokeOne(id: string, revokedAt: number): void {
     const s = this.statements;
-    this.db.transaction(() => {
-      s.revokeGrant.run(revokedAt, id);
-      s.deleteGrantCodes.run(id);
-      s.deleteGrantAccessTokens.run(id);
-      s.deleteGrantRefreshTokens.run(id);
-    })();
+    s.revokeGrant.run(revokedAt, id);
+    s.deleteGrantCodes.run(id);
+    s.deleteGrantAccessTokens.run(id);
+    s.deleteGrantRefreshTokens.run(id);
   }
 
   async extendGrant(id: string, expiresAt: number): Promise<void> {
@@ -169,6 +182,10 @@ export class SqliteTokens implements TokenStore {
     return row ? accessTokenRecord(row) : null;
   }
 
+  async deleteAccessToken(tokenHash: string): Promise<boolean> {
+    return this.statements.deleteAccessToken.run(tokenHash).changes === 1;
+  }
+
   async insertRefreshToken(token: RefreshTokenRecord): Promise<void> {
     this.statements.insertRefreshToken.run({ ...accessTokenRow(token), rotated_at: token.rotatedAt });
   }
@@ -181,6 +198,20 @@ export class SqliteTokens implements TokenStore {
   async markRefreshTokenRotated(tokenHash: string, rotatedAt: number): Promise<boolean> {
     return this.statements.rotateRefreshToken.run(rotatedAt, tokenHash).changes === 1;
   }
+}
+
+function grantRecord(row: GrantRow): GrantRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    clientId: row.client_id,
+    scope: row.scope,
+    sid: row.sid,
+    authTime: row.auth_time,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  };
 }
 
 function accessTokenRow(token: AccessTokenRecord): AccessTokenRow {
