@@ -27,6 +27,9 @@ interface ClientOptions {
   name?: string;
   type?: ClientType;
   redirectUri?: string[];
+  postLogoutRedirectUri?: string[];
+  corsOrigin?: string[];
+  allowWildcards?: boolean;
   grantType?: string[];
   scope?: string[];
   defaultScope?: string[];
@@ -67,12 +70,18 @@ function addClientOptions(command: Command, mode: 'add' | 'update'): Command {
   command
     .option('--name <name>', `name shown on the consent page${mode === 'add' ? ' (asked on a terminal when missing)' : ''}`)
     .addOption(new Option('--type <type>', 'confidential (has a secret) or public (PKCE only)').choices(CLIENT_TYPES))
-    .option('--redirect-uri <uri>', `exact redirect URI (${list})`, collect)
+    .option('--redirect-uri <uri>', `redirect URI, matched exactly (${list})`, collect)
+    .option('--post-logout-redirect-uri <uri>', `where /logout may return the browser (${list})`, collect)
+    .option('--cors-origin <origin>', `browser origin allowed to call /token, /userinfo, /revoke (${list})`, collect)
+    .option('--allow-wildcards', 'allow one * in the leftmost host label of the URIs and origins above (preview deployments)')
     .option('--grant-type <grant>', `grant type: ${SUPPORTED_GRANT_TYPES.join(', ')} (${list})`, collect)
     .option('--scope <scope>', `scope the client may be granted (${list})`, collect)
     .option('--default-scope <scope>', `scope used when a request names none (${list})`, collect)
     .option('--skip-consent', 'do not ask users to consent (first-party clients)');
-  if (mode === 'update') command.option('--no-skip-consent', 'ask users to consent again');
+  if (mode === 'update') {
+    command.option('--no-allow-wildcards', 'match URIs and origins exactly again');
+    command.option('--no-skip-consent', 'ask users to consent again');
+  }
   command
     .addOption(new Option('--token-format <format>', 'access token format (default: the access_token_format setting)').choices(ACCESS_TOKEN_FORMATS))
     .option('--audience <audience>', `audience of JWT access tokens, the client id when none (${list})`, collect)
@@ -91,6 +100,9 @@ function toInput(options: ClientOptions): ClientInput {
   if (options.name !== undefined) input.name = options.name;
   if (options.type !== undefined) input.type = options.type;
   if (options.redirectUri !== undefined) input.redirectUris = nonEmpty(options.redirectUri);
+  if (options.postLogoutRedirectUri !== undefined) input.postLogoutRedirectUris = nonEmpty(options.postLogoutRedirectUri);
+  if (options.corsOrigin !== undefined) input.corsOrigins = nonEmpty(options.corsOrigin);
+  if (options.allowWildcards !== undefined) input.allowWildcards = options.allowWildcards;
   if (options.grantType !== undefined) input.grantTypes = nonEmpty(options.grantType);
   if (options.scope !== undefined) input.scopes = nonEmpty(options.scope);
   if (options.defaultScope !== undefined) input.defaultScopes = nonEmpty(options.defaultScope);

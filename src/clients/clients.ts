@@ -14,7 +14,7 @@ import {
   type GrantType,
   SUPPORTED_GRANT_TYPES,
 } from './metadata.ts';
-import { redirectUriProblem } from './redirect_uri.ts';
+import { originProblem, redirectUriProblem } from './redirect_uri.ts';
 
 export class ClientError extends IdpError {
   override readonly name = 'ClientError';
@@ -25,6 +25,9 @@ export interface ClientInput {
   name?: string;
   type?: ClientType;
   redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  corsOrigins?: string[];
+  allowWildcards?: boolean;
   grantTypes?: string[];
   scopes?: string[];
   defaultScopes?: string[];
@@ -55,6 +58,9 @@ export async function createClient(deps: ClientDeps, input: ClientInput): Promis
       client_name: '',
       client_type: type,
       redirect_uris: [],
+      post_logout_redirect_uris: [],
+      cors_origins: [],
+      allow_wildcards: false,
       grant_types: [],
       scopes: ['openid', 'profile', 'email', ...(grantTypes.includes('refresh_token') ? ['offline_access'] : [])],
       default_scopes: ['openid'],
@@ -128,6 +134,9 @@ function buildMetadata(base: ClientMetadata, input: ClientInput): ClientMetadata
   if (input.type !== undefined) m.client_type = oneOf(input.type, CLIENT_TYPES, 'The client type');
   if (input.allowInsecureRedirectUris !== undefined) m.allow_insecure_redirect_uris = input.allowInsecureRedirectUris;
   if (input.redirectUris !== undefined) m.redirect_uris = [...new Set(input.redirectUris)];
+  if (input.postLogoutRedirectUris !== undefined) m.post_logout_redirect_uris = [...new Set(input.postLogoutRedirectUris)];
+  if (input.corsOrigins !== undefined) m.cors_origins = [...new Set(input.corsOrigins)];
+  if (input.allowWildcards !== undefined) m.allow_wildcards = input.allowWildcards;
   if (input.grantTypes !== undefined) {
     m.grant_types = [...new Set(input.grantTypes.map((grant) => oneOf<GrantType>(grant, SUPPORTED_GRANT_TYPES, 'A grant type')))];
   }
@@ -143,8 +152,16 @@ function buildMetadata(base: ClientMetadata, input: ClientInput): ClientMetadata
 
   if (m.client_name.length > 200) throw new ClientError('A client name is at most 200 characters.');
   for (const uri of m.redirect_uris) {
-    const problem = redirectUriProblem(uri, m.allow_insecure_redirect_uris);
+    const problem = redirectUriProblem(uri, m.allow_insecure_redirect_uris, m.allow_wildcards);
     if (problem) throw new ClientError(`Redirect URI ${problem}.`);
+  }
+  for (const uri of m.post_logout_redirect_uris) {
+    const problem = redirectUriProblem(uri, m.allow_insecure_redirect_uris, m.allow_wildcards);
+    if (problem) throw new ClientError(`Post-logout redirect URI ${problem}.`);
+  }
+  for (const origin of m.cors_origins) {
+    const problem = originProblem(origin, m.allow_insecure_redirect_uris, m.allow_wildcards);
+    if (problem) throw new ClientError(`CORS origin ${problem}.`);
   }
   if (m.grant_types.length === 0) throw new ClientError('A client needs at least one grant type.');
   if (m.grant_types.includes('authorization_code') && m.redirect_uris.length === 0) {

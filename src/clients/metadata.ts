@@ -15,6 +15,12 @@ export interface ClientMetadata {
   client_name: string;
   client_type: ClientType;
   redirect_uris: string[];
+  /** Where /logout may send the browser afterwards (OIDC RP-Initiated Logout §3). */
+  post_logout_redirect_uris: string[];
+  /** Browser origins that may call the token, userinfo and revocation endpoints. */
+  cors_origins: string[];
+  /** Allows one-label `*` patterns in the three lists above (preview deployments). */
+  allow_wildcards: boolean;
   grant_types: GrantType[];
   /** Scopes the client may be granted. */
   scopes: string[];

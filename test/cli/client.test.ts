@@ -148,14 +148,38 @@ describe('idp client add', () => {
     expect(expectCleanFailure(await client(['add', '--name', 'Bad', '--redirect-uri', REDIRECT, '--type', 'secret']))).toContain('--type');
   });
 
-  for (const flag of ['--post-logout-redirect-uri', '--cors-origin', '--subject-type', '--allow-wildcards']) {
-    it(`${flag} (a feature this build lacks) is refused as an unknown option`, async () => {
-      const args = ['add', '--name', 'Later', '--redirect-uri', REDIRECT, flag, ...(flag === '--allow-wildcards' ? [] : ['x'])];
-      const before = clientCount();
-      expect(expectCleanFailure(await client(args))).toContain(`unknown option '${flag}'`);
-      expect(clientCount()).toBe(before);
+  it('--subject-type (a feature this build lacks) is refused as an unknown option', async () => {
+    const before = clientCount();
+    expect(expectCleanFailure(await client(['add', '--name', 'Later', '--redirect-uri', REDIRECT, '--subject-type', 'x']))).toContain(
+      "unknown option '--subject-type'",
+    );
+    expect(clientCount()).toBe(before);
+  });
+
+  it('takes --post-logout-redirect-uri, --cors-origin and --allow-wildcards', async () => {
+    const { printed } = await addConfidential([
+      '--allow-wildcards',
+      '--redirect-uri',
+      'https://myapp-*.vercel.app/callback',
+      '--post-logout-redirect-uri',
+      'https://app.example.test/',
+      '--cors-origin',
+      'https://*.app.example.test',
+    ]);
+    expect(printed).toMatchObject({
+      allow_wildcards: true,
+      redirect_uris: [REDIRECT, 'https://myapp-*.vercel.app/callback'],
+      post_logout_redirect_uris: ['https://app.example.test/'],
+      cors_origins: ['https://*.app.example.test'],
     });
-  }
+  });
+
+  it('refuses a wildcard without --allow-wildcards, and a wildcard in the registrable domain with it', async () => {
+    expect(expectCleanFailure(await client(['add', '--name', 'W', '--redirect-uri', 'https://*.example.test/cb']))).toContain('--allow-wildcards');
+    expect(
+      expectCleanFailure(await client(['add', '--name', 'W', '--allow-wildcards', '--redirect-uri', 'https://*.com/cb'])),
+    ).toContain('registrable domain');
+  });
 });
 
 describe('idp client show and list', () => {
@@ -232,9 +256,11 @@ describe('idp client update', () => {
     expect(expectCleanFailure(await client(['update', '--', id]))).toContain('Nothing to change');
   });
 
-  it('--cors-origin (a feature this build lacks) is refused as an unknown option', async () => {
+  it('--cors-origin replaces the origins; a path is refused', async () => {
     const { id } = await addConfidential();
-    expect(expectCleanFailure(await client(['update', '--cors-origin', 'https://app.example.test', '--', id]))).toContain('unknown option');
+    const updated = await clientJson(['update', '--cors-origin', 'https://app.example.test', '--', id]);
+    expect(updated.cors_origins).toEqual(['https://app.example.test']);
+    expect(expectCleanFailure(await client(['update', '--cors-origin', 'https://app.example.test/x', '--', id]))).toContain('not an origin');
   });
 });
 

@@ -70,7 +70,7 @@ describe('redirectUriProblem (registration)', () => {
 });
 
 describe('isRegisteredRedirectUri (exact matching)', () => {
-  const client = { redirect_uris: ['https://app.example.test/callback', 'http://127.0.0.1:8080/cb?mode=a'] };
+  const client = { redirect_uris: ['https://app.example.test/callback', 'http://127.0.0.1:8080/cb?mode=a'], allow_wildcards: false };
 
   it('matches a registered URI exactly', () => {
     expect(isRegisteredRedirectUri(client, 'https://app.example.test/callback')).toBe(true);
