@@ -60,8 +60,9 @@ export function originProblem(origin: string, allowInsecure: boolean, allowWildc
 
 /** `candidate` equals a registered entry, or matches one of its wildcard patterns when allowed. */
 export function matchesRegistered(registered: readonly string[], candidate: string, allowWildcards: boolean, kind: PatternKind): boolean {
-  if (registered.includes(candidate)) return true;
-  return allowWildcards && registered.some((pattern) => pattern.includes('*') && matchesWildcard(pattern, candidate, kind));
+  return registered.some((entry) =>
+    entry.includes('*') ? allowWildcards && matchesWildcard(entry, candidate, kind) : entry === candidate,
+  );
 }
 
 export function isRegisteredRedirectUri(client: Pick<ClientMetadata, 'redirect_uris' | 'allow_wildcards'>, uri: string): boolean {
