@@ -7,6 +7,7 @@ import { discoveryCommand } from './commands/discovery.ts';
 import { initCommand } from './commands/init.ts';
 import { keysCommand } from './commands/keys.ts';
 import { serveCommand } from './commands/serve.ts';
+import { tokensCommand } from './commands/tokens.ts';
 import { userCommand } from './commands/user.ts';
 import { exitCodeFor } from './errors.ts';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .addCommand(clientCommand())
     .addCommand(userCommand())
     .addCommand(keysCommand())
+    .addCommand(tokensCommand())
     .addCommand(discoveryCommand());
   // Route commander's own errors (unknown option, bad value) through the same exit path.
   const exitOverride = (command: Command) => {

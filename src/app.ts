@@ -6,10 +6,13 @@ import { consentEndpoints } from './http/consent.ts';
 import { discoveryEndpoints } from './http/discovery.ts';
 import { errorHandler } from './http/errors.ts';
 import { healthEndpoint } from './http/health.ts';
+import { introspectionEndpoint } from './http/introspect.ts';
 import { jwksEndpoint } from './http/jwks.ts';
 import { loginEndpoints } from './http/login.ts';
+import { logoutEndpoints } from './http/logout.ts';
 import { pages } from './http/pages.ts';
 import { requestLog } from './http/request_log.ts';
+import { revocationEndpoint } from './http/revoke.ts';
 import { tokenEndpoint } from './http/token.ts';
 import { userinfoEndpoint } from './http/userinfo.ts';
 
@@ -23,8 +26,11 @@ export function createApp(deps: Deps) {
     .use(authorizeEndpoints(deps))
     .use(loginEndpoints(deps))
     .use(consentEndpoints(deps))
+    .use(logoutEndpoints(deps))
     .use(tokenEndpoint(deps))
     .use(userinfoEndpoint(deps))
+    .use(revocationEndpoint(deps))
+    .use(introspectionEndpoint(deps))
     .use(pages(deps));
 }
 

@@ -1,6 +1,6 @@
 // `idp client add | list | show | update | remove | rotate-secret`: registered applications. A client
 // secret is printed once, when it is made, and stored only as a SHA-256 digest.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   type ClientDeps,
   type ClientInput,
@@ -18,9 +18,10 @@ import { ACCESS_TOKEN_FORMATS, SIGNING_ALGS, type SigningAlg } from '../../src/c
 import type { Installation } from '../../src/installation.ts';
 import { activeAlgorithms } from '../../src/keys/lifecycle.ts';
 import type { ClientRecord } from '../../src/store/store.ts';
+import { revokeTokensOfClient } from '../../src/tokens/revoke.ts';
 import { withInstallation } from '../context.ts';
 import { CliError } from '../errors.ts';
-import { print, table } from '../output.ts';
+import { isoTime, print, table } from '../output.ts';
 import { askText, confirmOrFail } from '../prompt.ts';
 
 interface ClientOptions {
@@ -57,6 +58,13 @@ async function requireSigningKey({ store, clock }: Installation, alg: string | u
   if (!active.includes(alg as SigningAlg)) {
     throw new CliError(`No ${alg} signing key is active, so ID tokens for this client could not be signed; first run: idp keys rotate --alg ${alg} --now`, 1);
   }
+}
+
+/** --grace: whole seconds, 0 or more. */
+function parseGrace(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(seconds)) throw new InvalidArgumentError('must be a whole number of seconds, 0 or more.');
+  return seconds;
 }
 
 /** Collects a repeatable flag; left undefined when the flag is absent, so update can tell "not given". */
@@ -274,29 +282,41 @@ export function clientCommand(): Command {
     .option('--yes', 'do not ask for confirmation (required when not running on a terminal)')
     .option('--json', 'print one JSON document')
     .action(async (id: string, options: JsonOption & { yes?: boolean }, command: Command) => {
-      const removed = await withInstallation(command, async (installation) => {
+      const { removed, grants } = await withInstallation(command, async (installation) => {
         const found = await findClient(installation.store.clients, id);
         await confirmOrFail({
           message: `Remove client ${found.metadata.client_name} (${found.id}) with its consents, grants and tokens?`,
           flag: '--yes',
           given: options.yes === true,
         });
-        return removeClient(clientDeps(installation), found.id);
+        // Deleting the client deletes its grants and tokens too; revoking first counts them, and leaves
+        // none usable should the delete fail.
+        const revoked = await revokeTokensOfClient(installation, found.id);
+        return { removed: await removeClient(clientDeps(installation), found.id), grants: revoked.grants };
       });
-      print({ json: options.json === true }, clientView(removed), () => `Client ${removed.metadata.client_name} (${removed.id}) removed.`);
+      print({ json: options.json === true }, { ...clientView(removed), revoked_grants: grants }, () =>
+        `Client ${removed.metadata.client_name} (${removed.id}) removed; ${grants} ${grants === 1 ? 'grant' : 'grants'} revoked.`,
+      );
     });
 
   client
     .command('rotate-secret')
-    .description('replace the secret of a confidential client; the previous secret stops working at once')
+    .description('replace the secret of a confidential client; the previous secret stops working at once, or after --grace')
     .argument(...ID_ARGUMENT)
     .allowUnknownOption()
+    .option('--grace <seconds>', 'keep accepting the previous secret for this many seconds (default 0: it stops at once)', parseGrace)
     .option('--json', 'print one JSON document')
-    .action(async (id: string, options: JsonOption, command: Command) => {
-      const { client: rotated, secret } = await withInstallation(command, (installation) => rotateClientSecret(clientDeps(installation), id));
-      print({ json: options.json === true }, withSecretJson(rotated, secret), () =>
+    .action(async (id: string, options: JsonOption & { grace?: number }, command: Command) => {
+      const { client: rotated, secret } = await withInstallation(command, (installation) =>
+        rotateClientSecret(clientDeps(installation), id, options.grace ?? 0),
+      );
+      const previousUntil = rotated.previousSecretExpiresAt;
+      const json = { ...withSecretJson(rotated, secret), previous_secret_expires_at: previousUntil === null ? null : isoTime(previousUntil) };
+      print({ json: options.json === true }, json, () =>
         [
-          `New secret for client ${rotated.metadata.client_name}; the previous one no longer works.`,
+          previousUntil === null
+            ? `New secret for client ${rotated.metadata.client_name}; the previous one no longer works.`
+            : `New secret for client ${rotated.metadata.client_name}; the previous one keeps working until ${isoTime(previousUntil)}.`,
           '',
           `client_id      ${rotated.id}`,
           ...(secret === null ? [] : secretLines(rotated, secret)),

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import type { Installation } from '../../src/installation.ts';
 import type { UserRecord } from '../../src/store/store.ts';
+import { type RevokeCounts, revokeTokensOfUser } from '../../src/tokens/revoke.ts';
 import {
   createUser,
   findUser,
@@ -166,6 +167,9 @@ function userTable(users: readonly UserRecord[]): string {
   );
 }
 
+/** "1 grant", "3 grants". */
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
 const USER_ARGUMENT = ['<user>', 'username or user id'] as const;
 
 export function userCommand(): Command {
@@ -269,14 +273,26 @@ export function userCommand(): Command {
   ] as const) {
     user
       .command(verb)
-      .description(disabled ? 'stop a user from signing in (the account and its data stay)' : 'let a disabled user sign in again')
+      .description(
+        disabled
+          ? 'stop a user from signing in, revoking their grants and ending their sessions (the account stays)'
+          : 'let a disabled user sign in again',
+      )
       .argument(...USER_ARGUMENT)
       .allowUnknownOption()
       .option('--json', 'print one JSON document')
       .action(async (name: string, options: JsonOption, command: Command) => {
-        const changed = await withInstallation(command, (installation) => setDisabled(userDeps(installation), name, disabled));
-        print({ json: options.json === true }, userView(changed), () =>
-          disabled ? `User ${changed.username} is disabled and can no longer sign in.` : `User ${changed.username} is enabled.`,
+        const { changed, revoked } = await withInstallation(command, async (installation) => {
+          const user = await setDisabled(userDeps(installation), name, disabled);
+          // Disabled first, so that no new sign-in starts while the old grants and sessions are ended.
+          const counts: RevokeCounts | null = disabled ? await revokeTokensOfUser(installation, user.id) : null;
+          return { changed: user, revoked: counts };
+        });
+        const json = revoked === null ? userView(changed) : { ...userView(changed), revoked_grants: revoked.grants, ended_sessions: revoked.sessions };
+        print({ json: options.json === true }, json, () =>
+          revoked === null
+            ? `User ${changed.username} is enabled.`
+            : `User ${changed.username} is disabled and can no longer sign in; revoked ${plural(revoked.grants, 'grant')} and ended ${plural(revoked.sessions, 'session')}.`,
         );
       });
   }

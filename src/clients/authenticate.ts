@@ -1,6 +1,7 @@
 // Client authentication at the token endpoint (RFC 6749 §2.3.1): client_secret_basic,
 // client_secret_post, or none for public clients. A client must use the method it registered, and
-// exactly one method per request. Secrets are compared as SHA-256 digests in constant time.
+// exactly one method per request. Secrets are compared as SHA-256 digests in constant time; after
+// `idp client rotate-secret --grace`, the previous secret is accepted too until it expires.
 import { OAuthError } from '../http/errors.ts';
 import type { ClientRecord, ClientStore } from '../store/store.ts';
 import { matchesHash } from '../tokens/secret.ts';
@@ -31,7 +32,23 @@ function parseBasic(header: string): { id: string; secret: string } {
   }
 }
 
-export async function authenticateClient(clients: ClientStore, credentials: ClientCredentials): Promise<ClientRecord> {
+/**
+ * The secret matches the current digest, or the previous one (kept by `rotate-secret --grace`) while
+ * previousSecretExpiresAt > now. Both digests are compared, each in constant time, whichever matches.
+ */
+function secretMatches(client: ClientRecord, secret: string, now: number): boolean {
+  const current = client.secretHash !== null && matchesHash(secret, client.secretHash);
+  const previous = client.previousSecretHash !== null && matchesHash(secret, client.previousSecretHash);
+  const previousLive = client.previousSecretExpiresAt !== null && client.previousSecretExpiresAt > now;
+  return current || (previous && previousLive);
+}
+
+/** `now` is in seconds since the epoch: epochSeconds(deps.clock). */
+export async function authenticateClient(
+  clients: ClientStore,
+  credentials: ClientCredentials,
+  now: number,
+): Promise<ClientRecord> {
   const basic = credentials.authorization?.toLowerCase().startsWith('basic ') ? parseBasic(credentials.authorization) : null;
   if (basic && credentials.clientSecret !== undefined) {
     throw new OAuthError('invalid_request', 'Use one client authentication method, not Basic and client_secret together.');
@@ -49,7 +66,7 @@ export async function authenticateClient(clients: ClientStore, credentials: Clie
   if (used !== client.metadata.token_endpoint_auth_method) {
     throw invalidClient(`This client authenticates with ${client.metadata.token_endpoint_auth_method}.`);
   }
-  if (used !== 'none' && (client.secretHash === null || secret === undefined || !matchesHash(secret, client.secretHash))) {
+  if (used !== 'none' && (secret === undefined || !secretMatches(client, secret, now))) {
     throw invalidClient('Unknown client or wrong credentials.');
   }
   return client;

@@ -106,12 +106,24 @@ export async function updateClient(deps: ClientDeps, id: string, input: ClientIn
   return client;
 }
 
-export async function rotateClientSecret(deps: ClientDeps, id: string): Promise<ClientWithSecret> {
+/**
+ * Replaces a confidential client's secret. With `graceSeconds` > 0 the current secret keeps working
+ * until now + graceSeconds (only that one: a secret kept from an earlier rotation is dropped);
+ * without, it stops at once.
+ */
+export async function rotateClientSecret(deps: ClientDeps, id: string, graceSeconds = 0): Promise<ClientWithSecret> {
+  if (!Number.isSafeInteger(graceSeconds) || graceSeconds < 0) {
+    throw new ClientError(`The grace period must be a whole number of seconds, 0 or more, got ${graceSeconds}.`);
+  }
   const client = await findClient(deps.clients, id);
   if (client.metadata.client_type !== 'confidential') throw new ClientError(`Client ${id} is public and has no secret.`);
+  const now = epochSeconds(deps.clock);
   const secret = randomToken(32);
+  const keepPrevious = graceSeconds > 0 && client.secretHash !== null;
+  client.previousSecretHash = keepPrevious ? client.secretHash : null;
+  client.previousSecretExpiresAt = keepPrevious ? now + graceSeconds : null;
   client.secretHash = hashToken(secret);
-  client.updatedAt = epochSeconds(deps.clock);
+  client.updatedAt = now;
   await deps.clients.updateClient(client);
   return { client, secret };
 }

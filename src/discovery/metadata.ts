@@ -21,6 +21,9 @@ export const PATHS = {
   authorize: '/authorize',
   token: '/token',
   userinfo: '/userinfo',
+  revoke: '/revoke',
+  introspect: '/introspect',
+  logout: '/logout',
 } as const;
 
 /** `signingAlgs` are the algorithms with an active key now (Keyring.signingAlgorithms()). */
@@ -31,6 +34,13 @@ export function buildMetadata(config: Pick<Config, 'issuer'>, signingAlgs: reado
     token_endpoint: `${config.issuer}${PATHS.token}`,
     userinfo_endpoint: `${config.issuer}${PATHS.userinfo}`,
     jwks_uri: `${config.issuer}${PATHS.jwks}`,
+    // RFC 8414 §2: RFC 7009 revocation (public clients too) and RFC 7662 introspection (confidential clients only).
+    revocation_endpoint: `${config.issuer}${PATHS.revoke}`,
+    revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    introspection_endpoint: `${config.issuer}${PATHS.introspect}`,
+    introspection_endpoint_auth_methods_supported: AUTH_METHODS.filter((method) => method !== 'none'),
+    // OIDC RP-Initiated Logout 1.0 §2.1 (no front- or back-channel logout: not implemented).
+    end_session_endpoint: `${config.issuer}${PATHS.logout}`,
     scopes_supported: [...STANDARD_SCOPES],
     response_types_supported: ['code'],
     response_modes_supported: [...RESPONSE_MODES],

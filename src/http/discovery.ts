@@ -3,6 +3,7 @@
 import { Elysia } from 'elysia';
 import { buildMetadata, PATHS } from '../discovery/metadata.ts';
 import type { Deps } from '../deps.ts';
+import { publicCors } from './cors.ts';
 
 export function discoveryEndpoints({ config, keyring }: Pick<Deps, 'config' | 'keyring'>) {
   let cachedFor = '';
@@ -23,5 +24,7 @@ export function discoveryEndpoints({ config, keyring }: Pick<Deps, 'config' | 'k
       },
     });
   };
-  return new Elysia({ name: 'idp.discovery' }).get(PATHS.openidConfiguration, respond).get(PATHS.oauthAuthorizationServer, respond);
+  return new Elysia({ name: 'idp.discovery' })
+    .use(publicCors([PATHS.openidConfiguration, PATHS.oauthAuthorizationServer]))
+    .get(PATHS.openidConfiguration, respond).get(PATHS.oauthAuthorizationServer, respond);
 }

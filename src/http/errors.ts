@@ -5,7 +5,7 @@ import type { Logger } from '../log.ts';
 import { errorPage } from './html.ts';
 
 /** Routes a browser shows to a person. */
-const PAGE_PATHS = new Set(['/authorize', '/authorize/resume', '/login', '/consent']);
+const PAGE_PATHS = new Set(['/authorize', '/authorize/resume', '/login', '/consent', '/logout']);
 
 function pageMessage(error: OAuthError): string {
   return error.code === 'server_error'

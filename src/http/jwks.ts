@@ -2,6 +2,7 @@
 import { Elysia } from 'elysia';
 import { jwksMaxAge, PATHS } from '../discovery/metadata.ts';
 import type { Deps } from '../deps.ts';
+import { publicCors } from './cors.ts';
 
 export function jwksEndpoint({ config, keyring }: Pick<Deps, 'config' | 'keyring'>) {
   const headers = {
@@ -10,5 +11,5 @@ export function jwksEndpoint({ config, keyring }: Pick<Deps, 'config' | 'keyring
     'cache-control': `public, max-age=${jwksMaxAge(config)}`,
     'access-control-allow-origin': '*',
   };
-  return new Elysia({ name: 'idp.jwks' }).get(PATHS.jwks, () => new Response(keyring.jwksBody(), { headers }));
+  return new Elysia({ name: 'idp.jwks' }).use(publicCors([PATHS.jwks])).get(PATHS.jwks, () => new Response(keyring.jwksBody(), { headers }));
 }

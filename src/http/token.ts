@@ -3,10 +3,12 @@
 // client, then the grant's handler, and every answer marked no-store (§5.1).
 import { Elysia, t } from 'elysia';
 import { authenticateClient } from '../clients/authenticate.ts';
+import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { authorizationCodeGrant } from '../grants/authorization_code.ts';
 import type { GrantHandler } from '../grants/grant.ts';
 import { refreshTokenGrant } from '../grants/refresh_token.ts';
+import { clientCors, requestingClientOrigins } from './cors.ts';
 import { OAuthError } from './errors.ts';
 
 export const TOKEN_PATH = '/token';
@@ -17,7 +19,9 @@ const param = t.Optional(t.String({ maxLength: 4096 }));
 
 export function tokenEndpoint(deps: Deps) {
   const handlers = new Map(GRANTS.map((handler) => [handler.grantType as string, handler]));
-  return new Elysia({ name: 'idp.token' }).post(
+  // CORS: only the requesting client's origins, decided once it has authenticated.
+  const corsClient = requestingClientOrigins(deps.store.clients);
+  return new Elysia({ name: 'idp.token' }).use(clientCors(deps, TOKEN_PATH, { allowOrigin: corsClient.allowOrigin })).post(
     TOKEN_PATH,
     async ({ body: form, request }) => {
       // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
@@ -26,7 +30,8 @@ export function tokenEndpoint(deps: Deps) {
         authorization: request.headers.get('authorization'),
         clientId: body.client_id,
         clientSecret: body.client_secret,
-      });
+      }, epochSeconds(deps.clock));
+      corsClient.authenticated(request, client);
       if (!body.grant_type) throw new OAuthError('invalid_request', 'grant_type is required.');
       const handler = handlers.get(body.grant_type);
       if (!handler) throw new OAuthError('unsupported_grant_type', `grant_type ${body.grant_type} is not supported.`);

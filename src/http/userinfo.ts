@@ -5,6 +5,7 @@ import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { hashToken } from '../tokens/secret.ts';
 import { claimsForScopes } from '../users/claims.ts';
+import { clientCors } from './cors.ts';
 import { OAuthError } from './errors.ts';
 
 export const USERINFO_PATH = '/userinfo';
@@ -46,5 +47,9 @@ export function userinfoEndpoint(deps: Deps) {
       headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
     });
   };
-  return new Elysia({ name: 'idp.userinfo' }).get(USERINFO_PATH, userinfo).post(USERINFO_PATH, userinfo, { parse: 'none' });
+  return new Elysia({ name: 'idp.userinfo' })
+    // Browser apps may read bearer errors (RFC 6750 §3) from WWW-Authenticate.
+    .use(clientCors(deps, USERINFO_PATH, { methods: ['GET', 'POST'], exposeHeaders: ['WWW-Authenticate'] }))
+    .get(USERINFO_PATH, userinfo)
+    .post(USERINFO_PATH, userinfo, { parse: 'none' });
 }

@@ -4,7 +4,7 @@ import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import type { SessionRecord, UserRecord } from '../store/store.ts';
 import { hashToken, randomToken } from '../tokens/secret.ts';
-import { cookieName, parseCookies, serializeCookie } from './cookies.ts';
+import { clearCookie, cookieName, parseCookies, serializeCookie } from './cookies.ts';
 
 export interface SignedIn {
   session: SessionRecord;
@@ -79,5 +79,17 @@ export class Browser {
     this.setCookies.push(serializeCookie(this.name('idp_session'), id, { maxAge: this.deps.config.session_ttl, secure: this.secure }));
     this.signedIn = { session, user };
     return this.signedIn;
+  }
+
+  /** Ends this browser's session: deleted server-side, and its cookie cleared (Max-Age=0). */
+  async signOut(): Promise<void> {
+    const name = this.name('idp_session');
+    const id = this.cookies.get(name);
+    if (id) {
+      await this.deps.store.sessions.deleteSession(hashToken(id));
+      this.cookies.delete(name);
+      this.setCookies.push(clearCookie(name, this.secure));
+    }
+    this.signedIn = null;
   }
 }

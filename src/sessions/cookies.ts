@@ -24,3 +24,8 @@ export function cookieName(base: string, secure: boolean): string {
 export function serializeCookie(name: string, value: string, { maxAge, secure }: CookieOptions): string {
   return [`${name}=${value}`, 'Path=/', `Max-Age=${maxAge}`, 'HttpOnly', 'SameSite=Lax', ...(secure ? ['Secure'] : [])].join('; ');
 }
+
+/** A Set-Cookie value that makes the browser drop `name` at once (same Path and attributes). */
+export function clearCookie(name: string, secure: boolean): string {
+  return serializeCookie(name, '', { maxAge: 0, secure });
+}

@@ -1,6 +1,7 @@
 // Issues the tokens of one token response: an access token, an ID token when `openid` was granted,
 // and a refresh token when the grant allows one. Everything is stored by digest under the grant.
 import { epochSeconds } from '../clock.ts';
+import { OAuthError } from '../http/errors.ts';
 import type { Deps } from '../deps.ts';
 import type { ClientRecord, GrantRecord, UserRecord } from '../store/store.ts';
 import { claimsForScopes } from '../users/claims.ts';
@@ -98,5 +99,12 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
     grantExpiresAt = Math.max(grantExpiresAt, refreshExpiresAt);
   }
   await store.tokens.extendGrant(grant.id, grantExpiresAt);
+  // The grant may have been revoked while the tokens were signed (idp tokens revoke, a replayed
+  // code): then the tokens just stored are revoked with it and none is handed out.
+  const current = await store.tokens.getGrant(grant.id);
+  if (!current || current.revokedAt !== null) {
+    await store.tokens.revokeGrant(grant.id, now);
+    throw new OAuthError('invalid_grant', 'The grant was revoked.');
+  }
   return response;
 }

@@ -56,3 +56,26 @@ export function renderError(title: string, message: string): string {
 export function renderFormPost(action: string, fields: string): string {
   return page('Returning to the application', render(TEMPLATES.formPost, { action, fields }));
 }
+
+export interface LogoutView {
+  /** The application asking, when the request identified one. */
+  clientName: string | null;
+  username: string;
+  csrf: string;
+  /** The validated logout parameters, posted back as hidden fields. */
+  fields: Record<string, string>;
+}
+
+export function renderLogout(view: LogoutView): string {
+  const requester = view.clientName
+    ? `<strong>${escapeHtml(view.clientName)}</strong> asks to sign you out.`
+    : 'An application asks to sign you out.';
+  const fields = Object.entries(view.fields)
+    .map(([name, value]) => `  <input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('\n');
+  return page('Sign out of idp?', render(TEMPLATES.logout, { requester, username: view.username, csrf: view.csrf, fields }));
+}
+
+export function renderLoggedOut(title: string, message: string): string {
+  return page(title, render(TEMPLATES.loggedOut, { title, message }));
+}

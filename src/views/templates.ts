@@ -6,6 +6,8 @@ import formPostHtml from '../../templates/form_post.html' with { type: 'text' };
 import homeHtml from '../../templates/home.html' with { type: 'text' };
 import layoutHtml from '../../templates/layout.html' with { type: 'text' };
 import loginHtml from '../../templates/login.html' with { type: 'text' };
+import loggedOutHtml from '../../templates/logged_out.html' with { type: 'text' };
+import logoutHtml from '../../templates/logout.html' with { type: 'text' };
 
 const text = (template: unknown): string => template as string;
 
@@ -16,4 +18,6 @@ export const TEMPLATES = {
   consent: text(consentHtml),
   error: text(errorHtml),
   formPost: text(formPostHtml),
+  logout: text(logoutHtml),
+  loggedOut: text(loggedOutHtml),
 } as const;

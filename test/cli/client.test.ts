@@ -4,7 +4,10 @@
 import { Database } from 'bun:sqlite';
 import { beforeAll, describe, expect, it } from 'bun:test';
 import { join } from 'node:path';
-import { hashToken } from '../../src/tokens/secret.ts';
+import { systemClock } from '../../src/clock.ts';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite.ts';
+import { hashToken, randomToken } from '../../src/tokens/secret.ts';
+import { createUser } from '../../src/users/users.ts';
 import { asRecord, asStringArray, expectCleanFailure, expectJson, runIdp, useSandbox } from '../helpers/cli.ts';
 
 const sandbox = useSandbox();
@@ -40,6 +43,49 @@ function storedSecretHash(id: string): string | null {
     return db.query<{ secret_hash: string | null }, [string]>('SELECT secret_hash FROM clients WHERE id = ?').get(id)?.secret_hash ?? null;
   } finally {
     db.close();
+  }
+}
+
+function storedPreviousSecret(id: string): { hash: string | null; expiresAt: number | null } {
+  const db = new Database(join(dataDir, 'idp.db'), { readonly: true });
+  try {
+    const row = db
+      .query<{ previous_secret_hash: string | null; previous_secret_expires_at: number | null }, [string]>(
+        'SELECT previous_secret_hash, previous_secret_expires_at FROM clients WHERE id = ?',
+      )
+      .get(id);
+    return { hash: row?.previous_secret_hash ?? null, expiresAt: row?.previous_secret_expires_at ?? null };
+  } finally {
+    db.close();
+  }
+}
+
+/** A user (made here, without a password) with a live grant at the client: its access and refresh token digests. */
+async function seedGrant(clientId: string): Promise<{ grantId: string; accessHash: string; refreshHash: string }> {
+  const store = openSqliteStore(join(dataDir, 'idp.db'));
+  try {
+    const user = await createUser({ users: store.users, clock: systemClock }, { username: `holder-${randomToken(6)}` });
+    const now = Math.floor(Date.now() / 1000);
+    const grantId = randomToken(16);
+    const common = { grantId, clientId, userId: user.id, scope: 'openid offline_access', createdAt: now, expiresAt: now + 3600 };
+    await store.tokens.insertGrant({ id: grantId, userId: user.id, clientId, scope: common.scope, sid: null, authTime: now, createdAt: now, expiresAt: now + 3600, revokedAt: null });
+    const accessHash = hashToken(randomToken());
+    const refreshHash = hashToken(randomToken());
+    await store.tokens.insertAccessToken({ ...common, tokenHash: accessHash });
+    await store.tokens.insertRefreshToken({ ...common, tokenHash: refreshHash, rotatedAt: null });
+    return { grantId, accessHash, refreshHash };
+  } finally {
+    await store.close();
+  }
+}
+
+async function tokensLeft(seeded: { accessHash: string; refreshHash: string }): Promise<number> {
+  const store = openSqliteStore(join(dataDir, 'idp.db'));
+  try {
+    const found = [await store.tokens.findAccessToken(seeded.accessHash), await store.tokens.findRefreshToken(seeded.refreshHash)];
+    return found.filter((token) => token !== null).length;
+  } finally {
+    await store.close();
   }
 }
 
@@ -286,6 +332,41 @@ describe('idp client rotate-secret', () => {
     const added = await clientJson(['add', '--name', 'SPA', '--type', 'public', '--redirect-uri', REDIRECT]);
     expect(expectCleanFailure(await client(['rotate-secret', '--', String(added.client_id)]))).toContain('public');
   });
+
+  it('--grace SECONDS keeps the previous secret digest until now + SECONDS and prints that time', async () => {
+    const { id, secret: old } = await addConfidential();
+    const before = Math.floor(Date.now() / 1000);
+    const rotated = await clientJson(['rotate-secret', '--grace', '300', '--', id]);
+    const after = Math.floor(Date.now() / 1000);
+
+    expect(storedSecretHash(id)).toBe(hashToken(String(rotated.client_secret)));
+    const previous = storedPreviousSecret(id);
+    expect(previous.hash).toBe(hashToken(old));
+    expect(previous.expiresAt).toBeGreaterThanOrEqual(before + 300);
+    expect(previous.expiresAt).toBeLessThanOrEqual(after + 300);
+    expect(rotated.previous_secret_expires_at).toBe(new Date((previous.expiresAt ?? 0) * 1000).toISOString().replace('.000Z', 'Z'));
+    // The JSON never carries a digest.
+    expect(JSON.stringify(rotated)).not.toContain(hashToken(old));
+
+    const text = await client(['rotate-secret', '--grace', '60', '--', id]);
+    expect(text.stdout).toMatch(/the previous one keeps working until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\./);
+  });
+
+  it('without --grace the previous secret stops at once: no previous digest is kept, even after a rotation with a grace', async () => {
+    const { id } = await addConfidential();
+    await clientJson(['rotate-secret', '--grace', '300', '--', id]);
+    const rotated = await clientJson(['rotate-secret', '--', id]);
+    expect(rotated.previous_secret_expires_at).toBeNull();
+    expect(storedPreviousSecret(id)).toEqual({ hash: null, expiresAt: null });
+  });
+
+  it('--grace that is not a whole number of seconds is refused in one sentence naming --grace, changing nothing', async () => {
+    const { id, secret } = await addConfidential();
+    for (const grace of ['-1', '1.5', 'soon']) {
+      expect(expectCleanFailure(await client(['rotate-secret', '--grace', grace, '--', id]))).toContain('--grace');
+    }
+    expect(storedSecretHash(id)).toBe(hashToken(secret));
+  });
 });
 
 describe('idp client remove', () => {
@@ -300,6 +381,26 @@ describe('idp client remove', () => {
     expect((await clientJson(['remove', '--yes', '--', id])).client_id).toBe(id);
     expect(storedSecretHash(id)).toBeNull();
     expectCleanFailure(await client(['show', '--', id]));
+  });
+
+  it("revokes the client's grants first: its access and refresh tokens are gone, and the count is printed", async () => {
+    const { id } = await addConfidential();
+    const [first, second] = [await seedGrant(id), await seedGrant(id)];
+    const kept = await seedGrant((await addConfidential()).id);
+
+    expect((await clientJson(['remove', '--yes', '--', id])).revoked_grants).toBe(2);
+
+    expect(await tokensLeft(first)).toBe(0);
+    expect(await tokensLeft(second)).toBe(0);
+    expect(await tokensLeft(kept)).toBe(2);
+  });
+
+  it('without --json says how many grants were revoked', async () => {
+    const { id } = await addConfidential();
+    await seedGrant(id);
+    const result = await client(['remove', '--yes', '--', id]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('removed; 1 grant revoked.');
   });
 });
 

@@ -4,7 +4,10 @@ import { Database } from 'bun:sqlite';
 import { beforeAll, describe, expect, it } from 'bun:test';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createClient } from '../../src/clients/clients.ts';
+import { systemClock } from '../../src/clock.ts';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite.ts';
+import { hashToken, randomToken } from '../../src/tokens/secret.ts';
 import { verifyCredentials } from '../../src/users/users.ts';
 import { asRecord, expectCleanFailure, expectJson, type RunOptions, runIdp, useSandbox } from '../helpers/cli.ts';
 
@@ -36,6 +39,49 @@ async function signsIn(username: string, password: string): Promise<boolean> {
     return (await verifyCredentials(store.users, username, password)) !== null;
   } finally {
     await store.close();
+  }
+}
+
+interface SeededGrant {
+  grantId: string;
+  accessHash: string;
+  refreshHash: string;
+}
+
+/** For the user: a live grant at a new client with an access and a refresh token, and `sessions` browser sessions. */
+async function seedGrant(userId: string, sessions = 0): Promise<SeededGrant> {
+  const store = openSqliteStore(join(dataDir, 'idp.db'));
+  try {
+    const { client } = await createClient({ clients: store.clients, clock: systemClock }, { name: 'App', redirectUris: ['https://app.example.test/cb'] });
+    const now = Math.floor(Date.now() / 1000);
+    const seeded = { grantId: randomToken(16), accessHash: hashToken(randomToken()), refreshHash: hashToken(randomToken()) };
+    const common = { grantId: seeded.grantId, clientId: client.id, userId, scope: 'openid offline_access', createdAt: now, expiresAt: now + 3600 };
+    await store.tokens.insertGrant({ id: seeded.grantId, userId, clientId: client.id, scope: common.scope, sid: null, authTime: now, createdAt: now, expiresAt: now + 3600, revokedAt: null });
+    await store.tokens.insertAccessToken({ ...common, tokenHash: seeded.accessHash });
+    await store.tokens.insertRefreshToken({ ...common, tokenHash: seeded.refreshHash, rotatedAt: null });
+    for (let i = 0; i < sessions; i++) {
+      await store.sessions.insertSession({ idHash: hashToken(randomToken()), sid: randomToken(16), userId, authTime: now, amr: ['pwd'], createdAt: now, expiresAt: now + 3600 });
+    }
+    return seeded;
+  } finally {
+    await store.close();
+  }
+}
+
+/** What is left of a seeded grant: its tokens, whether it is revoked, and the user's sessions. */
+async function leftOf(seeded: SeededGrant, userId: string): Promise<{ tokens: number; revoked: boolean; sessions: number }> {
+  const db = new Database(join(dataDir, 'idp.db'), { readonly: true });
+  try {
+    const count = (sql: string, value: string) => db.query<{ n: number }, [string]>(sql).get(value)?.n ?? 0;
+    return {
+      tokens:
+        count('SELECT COUNT(*) AS n FROM access_tokens WHERE token_hash = ?', seeded.accessHash) +
+        count('SELECT COUNT(*) AS n FROM refresh_tokens WHERE token_hash = ?', seeded.refreshHash),
+      revoked: count('SELECT COUNT(*) AS n FROM grants WHERE id = ? AND revoked_at IS NOT NULL', seeded.grantId) === 1,
+      sessions: count('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?', userId),
+    };
+  } finally {
+    db.close();
   }
 }
 
@@ -234,6 +280,37 @@ describe('idp user set-password, disable, enable', () => {
     expect((await userJson(['enable', '--', name])).disabled).toBe(false);
     expect(await signsIn(name, PASSWORD)).toBe(true);
   });
+
+  it("disable revokes the user's grants and ends their sessions, printing both counts in one sentence", async () => {
+    const name = uniqueName('leaver');
+    const { id } = (await addUser(name)) as { id: string };
+    const first = await seedGrant(id, 2);
+    const second = await seedGrant(id);
+    const other = uniqueName('stayer');
+    const { id: otherId } = (await addUser(other)) as { id: string };
+    const kept = await seedGrant(otherId, 1);
+
+    const result = await user(['disable', '--', name]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(`User ${name} is disabled and can no longer sign in; revoked 2 grants and ended 2 sessions.\n`);
+
+    expect(await leftOf(first, id)).toEqual({ tokens: 0, revoked: true, sessions: 0 });
+    expect(await leftOf(second, id)).toEqual({ tokens: 0, revoked: true, sessions: 0 });
+    expect(await leftOf(kept, otherId)).toEqual({ tokens: 2, revoked: false, sessions: 1 });
+  });
+
+  it('disable --json adds revoked_grants and ended_sessions to the user; enable revokes nothing', async () => {
+    const name = uniqueName('jsonleaver');
+    const { id } = (await addUser(name)) as { id: string };
+    await seedGrant(id, 1);
+    const disabled = await userJson(['disable', '--', name]);
+    expect(disabled).toMatchObject({ id, username: name, disabled: true, revoked_grants: 1, ended_sessions: 1 });
+    // Disabling again finds nothing left to revoke.
+    expect(await userJson(['disable', '--', id])).toMatchObject({ revoked_grants: 0, ended_sessions: 0 });
+    const enabled = await userJson(['enable', '--', name]);
+    expect(enabled.disabled).toBe(false);
+    expect(enabled).not.toHaveProperty('revoked_grants');
+  });
 });
 
 describe('idp user remove', () => {
@@ -250,6 +327,20 @@ describe('idp user remove', () => {
     expect((await userJson(['remove', '--yes', '--', name])).username).toBe(name);
     expectCleanFailure(await user(['show', name]));
     expect(await signsIn(name, PASSWORD)).toBe(false);
+  });
+
+  it("--yes removes the user's grants, tokens and sessions with it", async () => {
+    const name = uniqueName('cascade');
+    const { id } = (await addUser(name)) as { id: string };
+    const seeded = await seedGrant(id, 1);
+    await userJson(['remove', '--yes', '--', name]);
+    const db = new Database(join(dataDir, 'idp.db'), { readonly: true });
+    try {
+      expect(db.query<{ n: number }, [string]>('SELECT COUNT(*) AS n FROM grants WHERE id = ?').get(seeded.grantId)?.n).toBe(0);
+    } finally {
+      db.close();
+    }
+    expect(await leftOf(seeded, id)).toEqual({ tokens: 0, revoked: false, sessions: 0 });
   });
 });
 

@@ -37,11 +37,26 @@ describe('discovery (OIDC Discovery 1.0 §4, RFC 8414 §3)', () => {
     expect(doc.scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access']);
   });
 
+  it('RFC 8414 §2: advertises the RFC 7009 revocation and RFC 7662 introspection endpoints with their client authentication methods', async () => {
+    const doc = await metadata();
+    expect(doc.revocation_endpoint).toBe('https://id.example.test/revoke');
+    expect(doc.revocation_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
+    expect(doc.introspection_endpoint).toBe('https://id.example.test/introspect');
+    // Public clients may not introspect.
+    expect(doc.introspection_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post']);
+  });
+
   it('advertises RFC 9207 issuer identification and no request objects', async () => {
     const doc = await metadata();
     expect(doc.authorization_response_iss_parameter_supported).toBe(true);
     expect(doc.request_parameter_supported).toBe(false);
     expect(doc.request_uri_parameter_supported).toBe(false);
+  });
+
+  it('RP-Initiated Logout §2.1: advertises end_session_endpoint, and no front- or back-channel logout (not implemented)', async () => {
+    const doc = await metadata();
+    expect(doc.end_session_endpoint).toBe('https://id.example.test/logout');
+    for (const member of Object.keys(doc)) expect(member).not.toMatch(/^(frontchannel|backchannel)_logout_/);
   });
 
   it('serves the same document at the RFC 8414 path', async () => {

@@ -480,6 +480,21 @@ export function storeContract(backend: string, factory: StoreFactory): void {
         expect(await store.clients.getClient('app')).toEqual({ ...changed, createdAt: NOW - 1000 });
       });
 
+      it('round-trips previousSecretHash and previousSecretExpiresAt on insert and update, and clears them to null', async () => {
+        const rotated = clientRecord('app', { previousSecretHash: 'sha256-of-old-secret', previousSecretExpiresAt: NOW + 300 });
+        await store.clients.insertClient(rotated);
+        expect(await store.clients.getClient('app')).toEqual(rotated);
+
+        const again = { ...rotated, secretHash: 'sha256-of-newest', previousSecretHash: 'sha256-of-new', previousSecretExpiresAt: NOW + 900, updatedAt: NOW };
+        await store.clients.updateClient(again);
+        expect(await store.clients.getClient('app')).toEqual(again);
+
+        const cleared = { ...again, previousSecretHash: null, previousSecretExpiresAt: null, updatedAt: NOW + 1 };
+        await store.clients.updateClient(cleared);
+        expect(await store.clients.getClient('app')).toEqual(cleared);
+        expect((await store.clients.listClients())[0]).toEqual(cleared);
+      });
+
       it('answers not_found when updating an unknown client', async () => {
         expect((await storeError(store.clients.updateClient(clientRecord('nope')))).code).toBe('not_found');
         expect(await store.clients.getClient('nope')).toBeNull();
@@ -549,6 +564,24 @@ export function storeContract(backend: string, factory: StoreFactory): void {
         await store.sessions.deleteSession('s1');
         expect(await store.sessions.findSession('s1', NOW)).toBeNull();
         expect(await store.sessions.findSession('s2', NOW)).not.toBeNull();
+      });
+
+      it("deleteSessionsOfUser ends every session of the user, returns how many, and leaves other users' sessions", async () => {
+        await store.users.insertUser(userRecord('u2'));
+        await store.sessions.insertSession(sessionRecord('s1', 'u1'));
+        await store.sessions.insertSession(sessionRecord('s2', 'u1'));
+        await store.sessions.insertSession(sessionRecord('s3', 'u2'));
+
+        expect(await store.sessions.deleteSessionsOfUser('u1')).toBe(2);
+
+        expect(await store.sessions.findSession('s1', NOW)).toBeNull();
+        expect(await store.sessions.findSession('s2', NOW)).toBeNull();
+        expect(await store.sessions.findSession('s3', NOW)).toEqual(sessionRecord('s3', 'u2'));
+      });
+
+      it('deleteSessionsOfUser returns 0 for a user without sessions (and for an unknown user)', async () => {
+        expect(await store.sessions.deleteSessionsOfUser('u1')).toBe(0);
+        expect(await store.sessions.deleteSessionsOfUser('nope')).toBe(0);
       });
     });
 
@@ -714,6 +747,89 @@ export function storeContract(backend: string, factory: StoreFactory): void {
         await expectTokensGone(store, issued);
         expect(await store.tokens.getGrant('g2')).toEqual(other.grant);
         await expectTokensPresent(store, other);
+      });
+
+      describe('grants of a user or a client', () => {
+        // g1 (u1, app, NOW - 20) comes from the outer beforeEach; these add older, newer, dead and foreign grants.
+        beforeEach(async () => {
+          await store.users.insertUser(userRecord('u2'));
+          await store.clients.insertClient(clientRecord('other'));
+          await store.tokens.insertGrant(grantRecord('g-older', 'u1', 'app', { createdAt: NOW - 30 }));
+          await store.tokens.insertGrant(grantRecord('g-other-client', 'u1', 'other', { createdAt: NOW - 10 }));
+          await store.tokens.insertGrant(grantRecord('g-other-user', 'u2', 'app', { createdAt: NOW - 5 }));
+          await store.tokens.insertGrant(grantRecord('g-revoked', 'u1', 'app', { createdAt: NOW - 25, revokedAt: NOW - 1 }));
+          await store.tokens.insertGrant(grantRecord('g-expired', 'u1', 'app', { createdAt: NOW - 25, expiresAt: NOW }));
+        });
+
+        it("listGrants answers the owner's live grants (not revoked, expiresAt > now), oldest first, unchanged", async () => {
+          const ids = (grants: GrantRecord[]) => grants.map((g) => g.id);
+          expect(ids(await store.tokens.listGrants({ userId: 'u1' }, NOW))).toEqual(['g-older', 'g1', 'g-other-client']);
+          expect(ids(await store.tokens.listGrants({ clientId: 'app' }, NOW))).toEqual(['g-older', 'g1', 'g-other-user']);
+          expect((await store.tokens.listGrants({ clientId: 'other' }, NOW))[0]).toEqual(
+            grantRecord('g-other-client', 'u1', 'other', { createdAt: NOW - 10 }),
+          );
+          // One second earlier, the grant expiring at NOW is still live.
+          expect(ids(await store.tokens.listGrants({ userId: 'u1' }, NOW - 1))).toContain('g-expired');
+        });
+
+        it('listGrants answers an empty list for an owner without grants', async () => {
+          expect(await store.tokens.listGrants({ userId: 'nope' }, NOW)).toEqual([]);
+          expect(await store.tokens.listGrants({ clientId: 'nope' }, NOW)).toEqual([]);
+        });
+
+        it("revokeGrantsOf a user revokes its live grants with their codes and tokens, counts them, and leaves others' grants", async () => {
+          const mine = await issueTokens(store, grant);
+          const otherUser = await issueTokens(store, (await store.tokens.getGrant('g-other-user')) as GrantRecord);
+
+          expect(await store.tokens.revokeGrantsOf({ userId: 'u1' }, NOW + 3)).toBe(3);
+
+          for (const id of ['g1', 'g-older', 'g-other-client']) expect((await store.tokens.getGrant(id))?.revokedAt).toBe(NOW + 3);
+          await expectTokensGone(store, mine);
+          // Already revoked grants keep their first revocation time.
+          expect((await store.tokens.getGrant('g-revoked'))?.revokedAt).toBe(NOW - 1);
+          expect((await store.tokens.getGrant('g-other-user'))?.revokedAt).toBeNull();
+          await expectTokensPresent(store, otherUser);
+          expect(await store.tokens.listGrants({ userId: 'u1' }, NOW)).toEqual([]);
+        });
+
+        it("revokeGrantsOf a client revokes its live grants with their codes and tokens, counts them, and leaves other clients' grants", async () => {
+          const mine = await issueTokens(store, grant);
+          const otherClient = await issueTokens(store, (await store.tokens.getGrant('g-other-client')) as GrantRecord);
+
+          expect(await store.tokens.revokeGrantsOf({ clientId: 'app' }, NOW + 3)).toBe(3);
+
+          for (const id of ['g1', 'g-older', 'g-other-user']) expect((await store.tokens.getGrant(id))?.revokedAt).toBe(NOW + 3);
+          await expectTokensGone(store, mine);
+          expect((await store.tokens.getGrant('g-other-client'))?.revokedAt).toBeNull();
+          await expectTokensPresent(store, otherClient);
+        });
+
+        it('revokeGrantsOf returns 0 when nothing is live: a second call, or an owner without grants', async () => {
+          expect(await store.tokens.revokeGrantsOf({ userId: 'u1' }, NOW)).toBe(3);
+          expect(await store.tokens.revokeGrantsOf({ userId: 'u1' }, NOW + 1)).toBe(0);
+          expect(await store.tokens.revokeGrantsOf({ clientId: 'nope' }, NOW)).toBe(0);
+        });
+      });
+
+      it('deleteAccessToken deletes one access token: true once, then false; the grant and its other tokens stay', async () => {
+        const issued = await issueTokens(store, grant);
+        const sibling = accessTokenRecord('at-sibling', grant);
+        await store.tokens.insertAccessToken(sibling);
+
+        expect(await store.tokens.deleteAccessToken(issued.accessToken.tokenHash)).toBe(true);
+        expect(await store.tokens.deleteAccessToken(issued.accessToken.tokenHash)).toBe(false);
+
+        expect(await store.tokens.findAccessToken(issued.accessToken.tokenHash)).toBeNull();
+        expect(await store.tokens.findAccessToken('at-sibling')).toEqual(sibling);
+        expect(await store.tokens.findRefreshToken(issued.refreshToken.tokenHash)).toEqual(issued.refreshToken);
+        expect(await store.tokens.getGrant('g1')).toEqual(grant);
+      });
+
+      it('deleteAccessToken answers false for an unknown digest and for a refresh token digest, deleting nothing', async () => {
+        const issued = await issueTokens(store, grant);
+        expect(await store.tokens.deleteAccessToken('nope')).toBe(false);
+        expect(await store.tokens.deleteAccessToken(issued.refreshToken.tokenHash)).toBe(false);
+        await expectTokensPresent(store, issued);
       });
 
       it('extends a grant to a later expiry', async () => {

@@ -112,11 +112,13 @@ export class SqliteTokens implements TokenStore {
   }
 
   async revokeGrantsOf(owner: GrantOwner, revokedAt: number): Promise<number> {
-    const grants = await this.listGrants(owner, revokedAt);
-    this.db.transaction(() => {
-      for (const grant of grants) this.revokeOne(grant.id, revokedAt);
-    })();
-    return grants.length;
+    // Listed inside the write transaction, so a grant created meanwhile cannot slip between the two.
+    return this.db.transaction(() => {
+      const s = this.statements;
+      const rows = 'userId' in owner ? s.grantsOfUser.all(owner.userId, revokedAt) : s.grantsOfClient.all(owner.clientId, revokedAt);
+      for (const row of rows) this.revokeOne(row.id, revokedAt);
+      return rows.length;
+    }).immediate();
   }
 
   async revokeGrant(id: string, revokedAt: number): Promise<void> {

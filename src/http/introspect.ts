@@ -1,0 +1,113 @@
+// Token introspection (RFC 7662). Only a confidential client that authenticates (as at the token
+// endpoint) may ask (§2.1, §4: otherwise anyone could probe tokens). A token is active when its row
+// exists, it has not expired, its grant is not revoked, and its user and client still exist with the
+// user enabled; everything else is {"active": false} with no other member (§2.2).
+import { decodeJwt } from 'jose';
+import { Elysia, t } from 'elysia';
+import { authenticateClient } from '../clients/authenticate.ts';
+import { epochSeconds } from '../clock.ts';
+import type { Deps } from '../deps.ts';
+import { type FoundToken, findToken } from '../tokens/lookup.ts';
+import { clientCors } from './cors.ts';
+import { OAuthError } from './errors.ts';
+
+export const INTROSPECT_PATH = '/introspect';
+
+const param = t.Optional(t.String({ maxLength: 4096 }));
+
+export interface IntrospectionResponse {
+  active: boolean;
+  scope?: string;
+  client_id?: string;
+  username?: string;
+  sub?: string;
+  aud?: string | string[];
+  iss?: string;
+  exp?: number;
+  iat?: number;
+  token_type?: 'Bearer' | 'refresh_token';
+}
+
+const INACTIVE: IntrospectionResponse = { active: false };
+
+/** The audience a JWT access token was minted with; null for an opaque token. */
+function jwtAudience(token: string): string[] | null {
+  if (token.split('.').length !== 3) return null;
+  try {
+    const { aud } = decodeJwt(token);
+    if (typeof aud === 'string') return [aud];
+    return Array.isArray(aud) ? aud : null;
+  } catch {
+    return null;
+  }
+}
+
+async function describe(deps: Deps, token: string, found: FoundToken | null): Promise<IntrospectionResponse> {
+  if (!found) return INACTIVE;
+  const { store, config } = deps;
+  const { record } = found;
+  const now = epochSeconds(deps.clock);
+  if (record.expiresAt <= now) return INACTIVE;
+  // A rotated refresh token is spent: after the reuse grace, presenting it revokes its family.
+  if (found.type === 'refresh_token' && found.record.rotatedAt !== null && now - found.record.rotatedAt >= config.refresh_token_reuse_grace) {
+    return INACTIVE;
+  }
+  const grant = await store.tokens.getGrant(record.grantId);
+  if (!grant || grant.revokedAt !== null) return INACTIVE;
+  const user = await store.users.getUser(record.userId);
+  if (!user || user.disabled) return INACTIVE;
+  const owner = await store.clients.getClient(record.clientId);
+  if (!owner) return INACTIVE;
+  const common = {
+    active: true,
+    scope: record.scope,
+    client_id: owner.id,
+    username: user.username,
+    sub: user.id,
+    iss: config.issuer,
+    exp: record.expiresAt,
+    iat: record.createdAt,
+  };
+  if (found.type === 'refresh_token') return { ...common, aud: owner.id, token_type: 'refresh_token' };
+  // The same audience rule as tokens/issue.ts; a JWT states the audience it was minted with.
+  const aud = jwtAudience(token) ?? (owner.metadata.audiences.length > 0 ? [...owner.metadata.audiences] : [owner.id]);
+  return { ...common, aud, token_type: 'Bearer' };
+}
+
+export function introspectionEndpoint(deps: Deps) {
+  return new Elysia({ name: 'idp.introspect' })
+    .use(clientCors(deps, INTROSPECT_PATH))
+    .post(
+    INTROSPECT_PATH,
+    async ({ body: form, request }) => {
+      // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
+      const body = Object.fromEntries(Object.entries(form).filter(([, value]) => value !== '')) as typeof form;
+      const credentials = { authorization: request.headers.get('authorization'), clientId: body.client_id, clientSecret: body.client_secret };
+      const client = await authenticateClient(deps.store.clients, credentials, epochSeconds(deps.clock));
+      if (client.metadata.client_type !== 'confidential' || client.metadata.token_endpoint_auth_method === 'none') {
+        throw new OAuthError('invalid_client', 'introspection needs a confidential client', 401, {
+          'www-authenticate': 'Basic realm="idp", charset="UTF-8"',
+        });
+      }
+      if (!body.token) throw new OAuthError('invalid_request', 'token is required.');
+      const found = await findToken(deps.store.tokens, body.token, body.token_type_hint);
+      return new Response(JSON.stringify(await describe(deps, body.token, found)), {
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
+      });
+    },
+    {
+      beforeHandle({ request }) {
+        if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
+          throw new OAuthError('invalid_request', 'The introspection request must be application/x-www-form-urlencoded.');
+        }
+      },
+      // A repeated parameter arrives as an array and fails this schema: invalid_request.
+      body: t.Object({
+        token: param,
+        token_type_hint: param,
+        client_id: param,
+        client_secret: param,
+      }),
+    },
+  );
+}

@@ -1,0 +1,52 @@
+// Token revocation (RFC 7009). The client authenticates exactly as at the token endpoint (a public
+// client sends its client_id alone). A refresh token revokes its whole grant: the refresh token
+// family and every access token issued under it (§2.1). An access token is deleted alone. A token
+// that is unknown, expired, already revoked or issued to another client is answered 200 all the
+// same and left alone (§2.2): the answer tells the caller nothing about other clients' tokens.
+import { Elysia, t } from 'elysia';
+import { authenticateClient } from '../clients/authenticate.ts';
+import { epochSeconds } from '../clock.ts';
+import type { Deps } from '../deps.ts';
+import { findToken } from '../tokens/lookup.ts';
+import { clientCors } from './cors.ts';
+import { OAuthError } from './errors.ts';
+
+export const REVOKE_PATH = '/revoke';
+
+const param = t.Optional(t.String({ maxLength: 4096 }));
+
+export function revocationEndpoint(deps: Deps) {
+  return new Elysia({ name: 'idp.revoke' })
+    .use(clientCors(deps, REVOKE_PATH))
+    .post(
+    REVOKE_PATH,
+    async ({ body: form, request }) => {
+      // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
+      const body = Object.fromEntries(Object.entries(form).filter(([, value]) => value !== '')) as typeof form;
+      const now = epochSeconds(deps.clock);
+      const credentials = { authorization: request.headers.get('authorization'), clientId: body.client_id, clientSecret: body.client_secret };
+      const client = await authenticateClient(deps.store.clients, credentials, now);
+      if (!body.token) throw new OAuthError('invalid_request', 'token is required.');
+      const found = await findToken(deps.store.tokens, body.token, body.token_type_hint);
+      if (found && found.record.clientId === client.id && found.record.expiresAt > now) {
+        if (found.type === 'refresh_token') await deps.store.tokens.revokeGrant(found.record.grantId, now);
+        else await deps.store.tokens.deleteAccessToken(found.hash);
+      }
+      return new Response(null, { status: 200, headers: { 'cache-control': 'no-store', pragma: 'no-cache' } });
+    },
+    {
+      beforeHandle({ request }) {
+        if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
+          throw new OAuthError('invalid_request', 'The revocation request must be application/x-www-form-urlencoded.');
+        }
+      },
+      // A repeated parameter arrives as an array and fails this schema: invalid_request.
+      body: t.Object({
+        token: param,
+        token_type_hint: param,
+        client_id: param,
+        client_secret: param,
+      }),
+    },
+  );
+}
