@@ -80,7 +80,7 @@ function addClientOptions(command: Command, mode: 'add' | 'update'): Command {
     .addOption(new Option('--type <type>', 'confidential (has a secret) or public (PKCE only)').choices(CLIENT_TYPES))
     .option('--redirect-uri <uri>', `redirect URI, matched exactly (${list})`, collect)
     .option('--post-logout-redirect-uri <uri>', `where /logout may return the browser (${list})`, collect)
-    .option('--cors-origin <origin>', `browser origin allowed to call /token, /userinfo, /revoke (${list})`, collect)
+    .option('--cors-origin <origin>', `browser origin allowed to call /token, /userinfo, /revoke, /introspect (${list})`, collect)
     .option('--allow-wildcards', 'allow one * in the leftmost host label of the URIs and origins above (preview deployments)')
     .option('--grant-type <grant>', `grant type: ${SUPPORTED_GRANT_TYPES.join(', ')} (${list})`, collect)
     .option('--scope <scope>', `scope the client may be granted (${list})`, collect)
@@ -131,11 +131,11 @@ function splitUris(answer: string): string[] {
     .filter((uri) => uri !== '');
 }
 
-function redirectUrisAnswerProblem(answer: string, allowInsecure: boolean): string | true {
+function redirectUrisAnswerProblem(answer: string, allowInsecure: boolean, allowWildcards: boolean): string | true {
   const uris = splitUris(answer);
   if (uris.length === 0) return 'Give at least one redirect URI.';
   for (const uri of uris) {
-    const problem = redirectUriProblem(uri, allowInsecure);
+    const problem = redirectUriProblem(uri, allowInsecure, allowWildcards);
     if (problem) return `Redirect URI ${problem}.`;
   }
   return true;
@@ -150,7 +150,7 @@ async function completeForAdd(input: ClientInput): Promise<ClientInput> {
   const answer = await askText({
     message: 'Redirect URIs (comma-separated)',
     flag: '--redirect-uri',
-    validate: (value) => redirectUrisAnswerProblem(value, input.allowInsecureRedirectUris === true),
+    validate: (value) => redirectUrisAnswerProblem(value, input.allowInsecureRedirectUris === true, input.allowWildcards === true),
   });
   return { ...input, name, redirectUris: splitUris(answer) };
 }

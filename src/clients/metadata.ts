@@ -17,7 +17,7 @@ export interface ClientMetadata {
   redirect_uris: string[];
   /** Where /logout may send the browser afterwards (OIDC RP-Initiated Logout §3). */
   post_logout_redirect_uris: string[];
-  /** Browser origins that may call the token, userinfo and revocation endpoints. */
+  /** Browser origins that may call the token, userinfo, revocation and introspection endpoints. */
   cors_origins: string[];
   /** Allows one-label `*` patterns in the three lists above (preview deployments). */
   allow_wildcards: boolean;

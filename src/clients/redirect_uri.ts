@@ -52,7 +52,7 @@ export function originProblem(origin: string, allowInsecure: boolean, allowWildc
   }
   if (url.origin !== origin) return `${origin} is not an origin; register it as ${url.origin}`;
   if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname) && !allowInsecure) {
-    return `${origin} uses http on a host that is not loopback; use https`;
+    return `${origin} uses http on a host that is not loopback; use https (or --allow-insecure-redirect-uris for development)`;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${origin} must be an http(s) origin`;
   return null;

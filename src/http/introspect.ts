@@ -68,7 +68,7 @@ async function describe(deps: Deps, token: string, found: FoundToken | null): Pr
     exp: record.expiresAt,
     iat: record.createdAt,
   };
-  if (found.type === 'refresh_token') return { ...common, aud: owner.id, token_type: 'refresh_token' };
+  if (found.type === 'refresh_token') return { ...common, aud: [owner.id], token_type: 'refresh_token' };
   // The same audience rule as tokens/issue.ts; a JWT states the audience it was minted with.
   const aud = jwtAudience(token) ?? (owner.metadata.audiences.length > 0 ? [...owner.metadata.audiences] : [owner.id]);
   return { ...common, aud, token_type: 'Bearer' };
@@ -85,7 +85,7 @@ export function introspectionEndpoint(deps: Deps) {
       const credentials = { authorization: request.headers.get('authorization'), clientId: body.client_id, clientSecret: body.client_secret };
       const client = await authenticateClient(deps.store.clients, credentials, epochSeconds(deps.clock));
       if (client.metadata.client_type !== 'confidential' || client.metadata.token_endpoint_auth_method === 'none') {
-        throw new OAuthError('invalid_client', 'introspection needs a confidential client', 401, {
+        throw new OAuthError('invalid_client', 'Introspection needs a confidential client.', 401, {
           'www-authenticate': 'Basic realm="idp", charset="UTF-8"',
         });
       }

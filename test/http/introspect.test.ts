@@ -165,7 +165,7 @@ describe('active tokens (RFC 7662 §2.2)', () => {
       client_id: rp.client.id,
       username: 'alice',
       sub: user.id,
-      aud: rp.client.id,
+      aud: [rp.client.id],
       iss: ISSUER,
       exp: now + app.config.refresh_token_ttl,
       iat: now,
@@ -266,7 +266,7 @@ describe('who may introspect (RFC 7662 §2.1, §4)', () => {
     const { tokens: issued } = await signInForTokens(app, browser, spa);
     const response = await formRequest({ token: issued.access_token, client_id: spa.client.id });
     const body = await expectError(response, 401, 'invalid_client');
-    expect(body.error_description).toBe('introspection needs a confidential client');
+    expect(body.error_description).toBe('Introspection needs a confidential client.');
     expect(body).not.toHaveProperty('active');
   });
 
