@@ -144,8 +144,8 @@ function redirectUrisAnswerProblem(answer: string, allowInsecure: boolean, allow
 /** Asks on a terminal for what `client add` cannot do without; off a terminal, names the missing flag. */
 async function completeForAdd(input: ClientInput): Promise<ClientInput> {
   const name = input.name ?? (await askText({ message: 'Client name', flag: '--name', validate: (value) => value.trim() !== '' || 'Give a name.' }));
-  // Same default as createClient: authorization_code, which needs a redirect URI.
-  const usesRedirects = (input.grantTypes ?? ['authorization_code']).includes('authorization_code');
+  // Same default as createClient: authorization_code, which needs a redirect URI (as implicit does).
+  const usesRedirects = (input.grantTypes ?? ['authorization_code']).some((grant) => grant === 'authorization_code' || grant === 'implicit');
   if (input.redirectUris !== undefined || !usesRedirects) return { ...input, name };
   const answer = await askText({
     message: 'Redirect URIs (comma-separated)',

@@ -85,7 +85,8 @@ async function revoke(installation: Installation, target: { kind: 'token' | 'cli
 
 interface GrantView {
   grant_id: string;
-  user_id: string;
+  /** null for a client_credentials grant. */
+  user_id: string | null;
   username: string | null;
   client_id: string;
   client_name: string | null;
@@ -98,11 +99,11 @@ interface GrantView {
 /** Live grants of the owner with the username and client name of each; no token, digest or session id. */
 async function grantViews(installation: Installation, owner: GrantOwner): Promise<GrantView[]> {
   const { users, clients } = installation.store;
-  const usernames = new Map<string, string | null>();
+  const usernames = new Map<string | null, string | null>([[null, null]]);
   const clientNames = new Map<string, string | null>();
   const views: GrantView[] = [];
   for (const grant of await listGrants(installation, owner)) {
-    if (!usernames.has(grant.userId)) usernames.set(grant.userId, (await users.getUser(grant.userId))?.username ?? null);
+    if (grant.userId !== null && !usernames.has(grant.userId)) usernames.set(grant.userId, (await users.getUser(grant.userId))?.username ?? null);
     if (!clientNames.has(grant.clientId)) clientNames.set(grant.clientId, (await clients.getClient(grant.clientId))?.metadata.client_name ?? null);
     views.push(grantView(grant, usernames.get(grant.userId) ?? null, clientNames.get(grant.clientId) ?? null));
   }
@@ -129,7 +130,7 @@ function grantTable(views: readonly GrantView[], whose: string): string {
     ['GRANT_ID', 'USER', 'CLIENT_ID', 'CLIENT', 'SCOPE', 'CREATED', 'EXPIRES', 'AUTH_TIME'],
     views.map((view) => [
       view.grant_id,
-      view.username ?? view.user_id,
+      view.username ?? view.user_id ?? '(client)',
       view.client_id,
       view.client_name ?? '-',
       view.scope,

@@ -4,7 +4,7 @@ import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { OAuthError } from '../http/errors.ts';
 import type { SignedIn } from '../sessions/browser.ts';
-import type { ClientRecord } from '../store/store.ts';
+import type { ClientRecord, GrantRecord } from '../store/store.ts';
 import { hashToken, randomToken } from '../tokens/secret.ts';
 import type { AuthorizationRequest } from './request.ts';
 
@@ -52,6 +52,28 @@ export async function recordConsent(deps: Pick<Deps, 'store' | 'clock'>, userId:
   await deps.store.consents.saveConsent(userId, clientId, scope, epochSeconds(deps.clock));
 }
 
+/** Records what the user granted this client in this sign-in, until `expiresAt` (extended as tokens are issued). */
+export async function startGrant(
+  deps: Pick<Deps, 'store' | 'clock'>,
+  request: AuthorizationRequest,
+  { session, user }: SignedIn,
+  expiresAt: number,
+): Promise<GrantRecord> {
+  const grant: GrantRecord = {
+    id: randomToken(16),
+    userId: user.id,
+    clientId: request.clientId,
+    scope: request.scopes.join(' '),
+    sid: session.sid,
+    authTime: session.authTime,
+    createdAt: epochSeconds(deps.clock),
+    expiresAt,
+    revokedAt: null,
+  };
+  await deps.store.tokens.insertGrant(grant);
+  return grant;
+}
+
 /** Starts a grant and returns its single-use code (RFC 6749 §4.1.2), stored only as a digest. */
 export async function issueAuthorizationCode(
   deps: Pick<Deps, 'store' | 'clock' | 'config'>,
@@ -60,19 +82,7 @@ export async function issueAuthorizationCode(
 ): Promise<string> {
   const now = epochSeconds(deps.clock);
   const expiresAt = now + deps.config.authorization_code_ttl;
-  const grantId = randomToken(16);
-  const scope = request.scopes.join(' ');
-  await deps.store.tokens.insertGrant({
-    id: grantId,
-    userId: user.id,
-    clientId: request.clientId,
-    scope,
-    sid: session.sid,
-    authTime: session.authTime,
-    createdAt: now,
-    expiresAt,
-    revokedAt: null,
-  });
+  const { id: grantId, scope } = await startGrant(deps, request, { session, user }, expiresAt);
   const code = randomToken();
   await deps.store.tokens.insertAuthorizationCode({
     codeHash: hashToken(code),

@@ -43,5 +43,7 @@ export async function loadInteraction(
   if (!id || !browserId) return null;
   const record = await deps.store.interactions.findInteraction(hashToken(id), epochSeconds(deps.clock));
   if (!record || !safeEqual(record.browserHash, hashToken(browserId))) return null;
-  return { id, record, request: JSON.parse(record.request) as AuthorizationRequest };
+  const request = JSON.parse(record.request) as AuthorizationRequest;
+  // Interactions stored before the implicit flow existed were all for a code.
+  return { id, record, request: { ...request, responseType: request.responseType ?? 'code' } };
 }

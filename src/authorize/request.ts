@@ -10,10 +10,23 @@ export const RESPONSE_MODES = ['query', 'fragment', 'form_post'] as const;
 export type ResponseMode = (typeof RESPONSE_MODES)[number];
 export const PROMPTS = ['none', 'login', 'consent', 'select_account'] as const;
 export type Prompt = (typeof PROMPTS)[number];
+/** code (RFC 6749 §4.1) and the implicit flow (OIDC Core §3.2): an ID token, with or without an access token. */
+export const RESPONSE_TYPES = ['code', 'id_token', 'id_token token'] as const;
+export type ResponseType = (typeof RESPONSE_TYPES)[number];
+
+/** The response type a response_type value names: its words in any order; null when unsupported. */
+export function responseTypeOf(value: string | undefined): ResponseType | null {
+  const words = (value ?? '').split(' ');
+  if (words.length === 1 && words[0] === 'code') return 'code';
+  if (words.length === 1 && words[0] === 'id_token') return 'id_token';
+  if (words.length === 2 && words.includes('id_token') && words.includes('token')) return 'id_token token';
+  return null;
+}
 
 export interface AuthorizationRequest {
   clientId: string;
   redirectUri: string;
+  responseType: ResponseType;
   responseMode: ResponseMode;
   /** Granted scopes: requested ∩ allowed for the client, or the client's defaults when none were asked. */
   scopes: string[];
@@ -54,7 +67,7 @@ export async function verifyClientAndRedirectUri(clients: ClientStore, { values:
   if (!clientId) throw new AuthorizePageError('The request has no client_id.');
   const client = await clients.getClient(clientId);
   if (!client) throw new AuthorizePageError('The application that sent you here is not registered.');
-  if (!client.metadata.grant_types.includes('authorization_code')) {
+  if (!client.metadata.grant_types.includes('authorization_code') && !client.metadata.grant_types.includes('implicit')) {
     throw new AuthorizePageError('This application may not sign users in.');
   }
   const redirectUri = params.get('redirect_uri');
@@ -71,8 +84,12 @@ export function parseAuthorizationRequest({ client, redirectUri }: VerifiedTarge
   const state = repeated.includes('state') ? null : (params.get('state') ?? null);
   const modeParam = params.get('response_mode');
   const validMode = (RESPONSE_MODES as readonly string[]).includes(modeParam ?? '') ? (modeParam as ResponseMode) : null;
+  const responseType = responseTypeOf(params.get('response_type'));
+  const implicit = responseType === 'id_token' || responseType === 'id_token token';
+  // OIDC Core §3.2.2.5: implicit responses, errors included, never go in the query.
+  const errorMode: ResponseMode = implicit ? (validMode === 'form_post' ? 'form_post' : 'fragment') : (validMode ?? 'query');
   const fail = (code: OAuthError['code'], description: string): never => {
-    throw new AuthorizationError(new OAuthError(code, description), redirectUri, validMode ?? 'query', state);
+    throw new AuthorizationError(new OAuthError(code, description), redirectUri, errorMode, state);
   };
 
   if (repeated.length > 0) fail('invalid_request', `Parameters must not be repeated: ${[...new Set(repeated)].join(', ')}.`);
@@ -80,24 +97,35 @@ export function parseAuthorizationRequest({ client, redirectUri }: VerifiedTarge
   if (params.has('request_uri')) fail('request_uri_not_supported', 'The request_uri parameter is not supported.');
   if (modeParam !== undefined && !validMode) fail('invalid_request', `response_mode must be one of ${RESPONSE_MODES.join(', ')}.`);
 
-  const responseType = params.get('response_type');
-  if (!responseType) fail('invalid_request', 'response_type is required.');
-  if (responseType !== 'code') fail('unsupported_response_type', 'Only response_type=code is supported.');
+  if (!params.get('response_type')) fail('invalid_request', 'response_type is required.');
+  if (responseType === null) fail('unsupported_response_type', `response_type must be one of: ${RESPONSE_TYPES.join(', ')}.`);
+  const grantType = implicit ? 'implicit' : 'authorization_code';
+  if (!client.metadata.grant_types.includes(grantType)) {
+    fail('unauthorized_client', `This client may not use response_type=${responseType}.`);
+  }
+  if (implicit && validMode === 'query') fail('invalid_request', 'Tokens are never sent in the query: use fragment or form_post.');
 
   const requested = (params.get('scope') ?? '').split(' ').filter(Boolean);
   const allowed = client.metadata.scopes;
   const scopes = requested.length === 0 ? [...client.metadata.default_scopes] : [...new Set(requested.filter((scope) => allowed.includes(scope)))];
   if (requested.length > 0 && scopes.length === 0) fail('invalid_scope', 'None of the requested scopes is allowed for this client.');
+  if (implicit) {
+    if (!scopes.includes('openid')) fail('invalid_request', 'The implicit flow needs the openid scope.');
+    // OIDC Core §11: offline_access is ignored when no code is returned (no refresh token comes).
+    const offline = scopes.indexOf('offline_access');
+    if (offline >= 0) scopes.splice(offline, 1);
+  }
 
-  const codeChallenge = params.get('code_challenge') ?? null;
-  const method = params.get('code_challenge_method');
+  // PKCE belongs to the code: the implicit flow ignores its parameters.
+  const codeChallenge = implicit ? null : (params.get('code_challenge') ?? null);
+  const method = implicit ? undefined : params.get('code_challenge_method');
   if (codeChallenge === null && method !== undefined) fail('invalid_request', 'code_challenge_method without code_challenge.');
   if (codeChallenge !== null) {
     // RFC 7636 §4.3 defaults the method to plain, which RFC 9700 §2.1.1 rules out.
     if (method !== 'S256') fail('invalid_request', 'code_challenge_method must be S256.');
     if (!CODE_CHALLENGE.test(codeChallenge)) fail('invalid_request', 'code_challenge is malformed.');
   }
-  if (client.metadata.client_type === 'public' && codeChallenge === null) {
+  if (!implicit && client.metadata.client_type === 'public' && codeChallenge === null) {
     fail('invalid_request', 'Public clients must use PKCE (code_challenge with S256).');
   }
 
@@ -111,13 +139,16 @@ export function parseAuthorizationRequest({ client, redirectUri }: VerifiedTarge
   if (maxAgeParam !== undefined && !/^\d{1,9}$/.test(maxAgeParam)) fail('invalid_request', 'max_age must be a non-negative integer.');
 
   const nonce = params.get('nonce') ?? null;
+  // OIDC Core §3.2.2.1: the nonce is what ties a token in the front channel to the client's session.
+  if (implicit && !nonce) fail('invalid_request', 'nonce is required for the implicit flow.');
   if (nonce !== null && nonce.length > 512) fail('invalid_request', 'nonce is too long.');
   if (state !== null && state.length > 2048) fail('invalid_request', 'state is too long.');
 
   return {
     clientId: client.id,
     redirectUri,
-    responseMode: validMode ?? 'query',
+    responseType: responseType as ResponseType,
+    responseMode: validMode ?? (implicit ? 'fragment' : 'query'),
     scopes,
     state,
     nonce,

@@ -179,8 +179,14 @@ function buildMetadata(base: ClientMetadata, input: ClientInput): ClientMetadata
   if (m.grant_types.includes('authorization_code') && m.redirect_uris.length === 0) {
     throw new ClientError('The authorization_code grant needs at least one redirect URI (--redirect-uri).');
   }
+  if (m.grant_types.includes('implicit') && m.redirect_uris.length === 0) {
+    throw new ClientError('The implicit grant needs at least one redirect URI (--redirect-uri).');
+  }
   if (m.grant_types.includes('refresh_token') && !m.grant_types.includes('authorization_code')) {
     throw new ClientError('The refresh_token grant needs the authorization_code grant.');
+  }
+  if (m.grant_types.includes('client_credentials') && m.client_type !== 'confidential') {
+    throw new ClientError('The client_credentials grant is for confidential clients only (RFC 6749 §4.4).');
   }
   for (const scope of m.scopes) {
     if (!(STANDARD_SCOPES as readonly string[]).includes(scope)) {

@@ -2,7 +2,7 @@
 // `idp discovery export`. It lists only what this build implements; later features add their members.
 import { AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../clients/metadata.ts';
 import type { Config, SigningAlg } from '../config/schema.ts';
-import { PROMPTS, RESPONSE_MODES } from '../authorize/request.ts';
+import { PROMPTS, RESPONSE_MODES, RESPONSE_TYPES } from '../authorize/request.ts';
 import { CLAIMS_SUPPORTED, STANDARD_SCOPES } from '../users/claims.ts';
 
 export interface ProviderMetadata {
@@ -42,7 +42,7 @@ export function buildMetadata(config: Pick<Config, 'issuer'>, signingAlgs: reado
     // OIDC RP-Initiated Logout 1.0 §2.1 (no front- or back-channel logout: not implemented).
     end_session_endpoint: `${config.issuer}${PATHS.logout}`,
     scopes_supported: [...STANDARD_SCOPES],
-    response_types_supported: ['code'],
+    response_types_supported: [...RESPONSE_TYPES],
     response_modes_supported: [...RESPONSE_MODES],
     grant_types_supported: [...SUPPORTED_GRANT_TYPES],
     subject_types_supported: ['public'],

@@ -38,7 +38,7 @@ export const authorizationCodeGrant = {
       throw new OAuthError('invalid_grant', 'code_verifier sent for a code issued without PKCE.');
     }
     const grant = await store.tokens.getGrant(code.grantId);
-    const user = grant ? await store.users.getUser(grant.userId) : null;
+    const user = grant?.userId ? await store.users.getUser(grant.userId) : null;
     if (!grant || grant.revokedAt !== null || !user || user.disabled) throw new OAuthError('invalid_grant', 'The grant is no longer valid.');
     const scopes = code.scope.split(' ').filter(Boolean);
     return issueTokens(deps, {

@@ -19,7 +19,7 @@ export const refreshTokenGrant = {
       throw new OAuthError('invalid_grant', 'The refresh token is invalid or expired.');
     }
     const grant = await store.tokens.getGrant(token.grantId);
-    const user = grant ? await store.users.getUser(grant.userId) : null;
+    const user = grant?.userId ? await store.users.getUser(grant.userId) : null;
     if (!grant || grant.revokedAt !== null || !user || user.disabled) throw new OAuthError('invalid_grant', 'The grant is no longer valid.');
 
     const granted = token.scope.split(' ').filter(Boolean);

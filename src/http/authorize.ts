@@ -4,6 +4,7 @@
 import { Elysia } from 'elysia';
 import { issueAuthorizationCode, nextStep, type StepContext } from '../authorize/flow.ts';
 import { createInteraction, type Interaction, loadInteraction } from '../authorize/interaction.ts';
+import { issueImplicit } from '../authorize/implicit.ts';
 import { requestParams } from '../authorize/params.ts';
 import {
   AuthorizationError,
@@ -33,7 +34,7 @@ export function authorizationErrorResponse(deps: Pick<Deps, 'config'>, error: Au
 
 /**
  * Moves a validated request on: to the login or consent page (through an interaction bound to this
- * browser), or straight back to the client with a code.
+ * browser), or straight back to the client with a code, or the implicit flow's tokens.
  */
 export async function proceed(
   deps: Deps,
@@ -55,11 +56,22 @@ export async function proceed(
   }
   if (step.next === 'issue') {
     if (interaction) await deps.store.interactions.deleteInteraction(interaction.record.idHash);
-    const code = await issueAuthorizationCode(deps, request, step.signedIn);
+    let issued: Record<string, string | undefined>;
+    if (request.responseType === 'code') {
+      issued = { code: await issueAuthorizationCode(deps, request, step.signedIn) };
+    } else {
+      try {
+        issued = { ...(await issueImplicit(deps, request, client, step.signedIn)) };
+      } catch (error) {
+        if (!(error instanceof OAuthError)) throw error;
+        const redirectError = new AuthorizationError(error, request.redirectUri, request.responseMode, request.state);
+        return authorizationErrorResponse(deps, redirectError, browser.setCookies);
+      }
+    }
     return authorizationResponse(
       request.redirectUri,
       request.responseMode,
-      { code, state: request.state, iss: deps.config.issuer },
+      { ...issued, state: request.state, iss: deps.config.issuer },
       browser.setCookies,
     );
   }

@@ -54,16 +54,17 @@ async function describe(deps: Deps, token: string, found: FoundToken | null): Pr
   }
   const grant = await store.tokens.getGrant(record.grantId);
   if (!grant || grant.revokedAt !== null) return INACTIVE;
-  const user = await store.users.getUser(record.userId);
-  if (!user || user.disabled) return INACTIVE;
+  // A client_credentials token has no user: its subject is the client (RFC 6749 §4.4).
+  const user = record.userId === null ? null : await store.users.getUser(record.userId);
+  if (record.userId !== null && (!user || user.disabled)) return INACTIVE;
   const owner = await store.clients.getClient(record.clientId);
   if (!owner) return INACTIVE;
   const common = {
     active: true,
     scope: record.scope,
     client_id: owner.id,
-    username: user.username,
-    sub: user.id,
+    ...(user ? { username: user.username } : {}),
+    sub: user?.id ?? owner.id,
     iss: config.issuer,
     exp: record.expiresAt,
     iat: record.createdAt,

@@ -6,6 +6,7 @@ import { authenticateClient } from '../clients/authenticate.ts';
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { authorizationCodeGrant } from '../grants/authorization_code.ts';
+import { clientCredentialsGrant } from '../grants/client_credentials.ts';
 import type { GrantHandler } from '../grants/grant.ts';
 import { refreshTokenGrant } from '../grants/refresh_token.ts';
 import { clientCors, requestingClientOrigins } from './cors.ts';
@@ -13,7 +14,7 @@ import { OAuthError } from './errors.ts';
 
 export const TOKEN_PATH = '/token';
 
-const GRANTS: readonly GrantHandler[] = [authorizationCodeGrant, refreshTokenGrant];
+const GRANTS: readonly GrantHandler[] = [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant];
 
 const param = t.Optional(t.String({ maxLength: 4096 }));
 

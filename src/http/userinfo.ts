@@ -39,10 +39,13 @@ export function userinfoEndpoint(deps: Deps) {
   const userinfo = async ({ request }: { request: Request }) => {
     const token = await deps.store.tokens.findAccessToken(hashToken(await presentedToken(request)));
     if (!token || token.expiresAt <= epochSeconds(deps.clock)) throw bearerError('invalid_token', 'The access token is invalid or expired.', 401);
+    const scopes = token.scope.split(' ');
+    // A client_credentials token never carries openid: it acts for a client, not a user.
+    if (!scopes.includes('openid') || token.userId === null) {
+      throw bearerError('insufficient_scope', 'The access token was not granted the openid scope.', 403);
+    }
     const user = await deps.store.users.getUser(token.userId);
     if (!user || user.disabled) throw bearerError('invalid_token', 'The access token is invalid or expired.', 401);
-    const scopes = token.scope.split(' ');
-    if (!scopes.includes('openid')) throw bearerError('insufficient_scope', 'The access token was not granted the openid scope.', 403);
     return new Response(JSON.stringify({ sub: user.id, ...claimsForScopes(user, scopes) }), {
       headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
     });

@@ -57,7 +57,8 @@ export interface InteractionRecord {
 
 export interface GrantRecord {
   id: string;
-  userId: string;
+  /** null for a client_credentials grant, which acts for the client itself. */
+  userId: string | null;
   clientId: string;
   scope: string;
   sid: string | null;
@@ -85,7 +86,8 @@ export interface AccessTokenRecord {
   tokenHash: string;
   grantId: string;
   clientId: string;
-  userId: string;
+  /** null for a client_credentials token. */
+  userId: string | null;
   scope: string;
   createdAt: number;
   expiresAt: number;

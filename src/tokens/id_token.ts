@@ -13,7 +13,8 @@ export interface IdTokenInput {
   authTime: number;
   nonce: string | null;
   sid: string | null;
-  accessToken: string;
+  /** The access token issued alongside, hashed into at_hash; none without one (response_type=id_token). */
+  accessToken?: string;
   /** User claims released by the granted scopes. */
   claims: Record<string, string | number | boolean>;
   alg: SigningAlg;
@@ -26,7 +27,7 @@ export async function signIdToken(keyring: Keyring, input: IdTokenInput): Promis
     auth_time: input.authTime,
     ...(input.nonce !== null ? { nonce: input.nonce } : {}),
     azp: input.clientId,
-    at_hash: leftHalfHash(input.accessToken, input.alg),
+    ...(input.accessToken !== undefined ? { at_hash: leftHalfHash(input.accessToken, input.alg) } : {}),
     ...(input.sid !== null ? { sid: input.sid } : {}),
   })
     .setProtectedHeader({ alg: input.alg, kid, typ: 'JWT' })

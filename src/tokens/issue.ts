@@ -20,7 +20,8 @@ export interface TokenResponse {
 
 export interface IssueInput {
   client: ClientRecord;
-  user: UserRecord;
+  /** null for client_credentials: the token acts for the client, whose id is then the subject. */
+  user: UserRecord | null;
   grant: GrantRecord;
   /** Scopes of the access token (may be narrower than the grant on refresh). */
   scopes: string[];
@@ -44,7 +45,7 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
   const accessExpiresAt = now + config.access_token_ttl;
   const accessToken = await mintAccessToken(client.metadata.access_token_format ?? config.access_token_format, keyring, config.signing_alg, {
     issuer: config.issuer,
-    subject: user.id,
+    subject: user?.id ?? client.id,
     clientId: client.id,
     audience: client.metadata.audiences.length > 0 ? client.metadata.audiences : [client.id],
     scope,
@@ -54,7 +55,7 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
   });
   const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: config.access_token_ttl, scope };
 
-  if (scopes.includes('openid')) {
+  if (user && scopes.includes('openid')) {
     response.id_token = await signIdToken(keyring, {
       issuer: config.issuer,
       subject: user.id,
@@ -75,13 +76,13 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
     tokenHash: hashToken(accessToken),
     grantId: grant.id,
     clientId: client.id,
-    userId: user.id,
+    userId: user?.id ?? null,
     scope,
     createdAt: now,
     expiresAt: accessExpiresAt,
   });
   let grantExpiresAt = accessExpiresAt;
-  if (input.refreshToken === 'issue') {
+  if (user && input.refreshToken === 'issue') {
     const refreshToken = randomToken();
     const refreshExpiresAt = now + config.refresh_token_ttl;
     await store.tokens.insertRefreshToken({

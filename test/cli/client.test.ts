@@ -182,8 +182,14 @@ describe('idp client add', () => {
   });
 
   it('a grant type this build does not implement is refused in one sentence naming it', async () => {
-    const result = await client(['add', '--name', 'M2M', '--redirect-uri', REDIRECT, '--grant-type', 'client_credentials']);
-    expect(expectCleanFailure(result)).toContain('client_credentials');
+    const result = await client(['add', '--name', 'TV', '--redirect-uri', REDIRECT, '--grant-type', 'urn:ietf:params:oauth:grant-type:device_code']);
+    expect(expectCleanFailure(result)).toContain('device_code');
+  });
+
+  it('a client_credentials client needs no redirect URI and gets a secret', async () => {
+    const printed = await clientJson(['add', '--name', 'M2M', '--grant-type', 'client_credentials']);
+    expect(printed.grant_types).toEqual(['client_credentials']);
+    expect(typeof printed.client_secret).toBe('string');
   });
 
   it('a confidential client with --auth-method none is refused in one sentence', async () => {

@@ -144,9 +144,24 @@ describe('grant types', () => {
     expect(error.message).toContain('redirect URI');
   });
 
-  it('a grant type this build does not implement (client_credentials) is refused', async () => {
-    const error = await clientError(() => createClient(deps(), { ...WEB_APP, grantTypes: ['authorization_code', 'client_credentials'] }));
-    expect(error.message).toContain('client_credentials');
+  it('a grant type this build does not implement (device_code) is refused', async () => {
+    const grantTypes = ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'];
+    const error = await clientError(() => createClient(deps(), { ...WEB_APP, grantTypes }));
+    expect(error.message).toContain('device_code');
+  });
+
+  it('RFC 6749 §4.4: client_credentials is for confidential clients only, and needs no redirect URI', async () => {
+    const error = await clientError(() => createClient(deps(), { name: 'M2M', type: 'public', grantTypes: ['client_credentials'] }));
+    expect(error.message).toContain('confidential');
+    const { client } = await createClient(deps(), { name: 'M2M', grantTypes: ['client_credentials'] });
+    expect(client.metadata.grant_types).toEqual(['client_credentials']);
+  });
+
+  it('OIDC Core §3.2: implicit without a redirect URI is refused; a public implicit-only client is accepted', async () => {
+    const error = await clientError(() => createClient(deps(), { name: 'No redirect', type: 'public', grantTypes: ['implicit'] }));
+    expect(error.message).toContain('redirect URI');
+    const { client } = await createClient(deps(), { ...WEB_APP, type: 'public', grantTypes: ['implicit'] });
+    expect(client.metadata.grant_types).toEqual(['implicit']);
   });
 
   it('refresh_token without authorization_code is refused', async () => {

@@ -29,9 +29,9 @@ describe('discovery (OIDC Discovery 1.0 §4, RFC 8414 §3)', () => {
     expect(doc.userinfo_endpoint).toBe('https://id.example.test/userinfo');
     expect(doc.subject_types_supported).toEqual(['public']);
     expect(doc.id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256']);
-    expect(doc.response_types_supported).toEqual(['code']);
+    expect(doc.response_types_supported).toEqual(['code', 'id_token', 'id_token token']);
     expect(doc.response_modes_supported).toEqual(['query', 'fragment', 'form_post']);
-    expect(doc.grant_types_supported).toEqual(['authorization_code', 'refresh_token']);
+    expect(doc.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'implicit']);
     expect(doc.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
     expect(doc.code_challenge_methods_supported).toEqual(['S256']);
     expect(doc.scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access']);

@@ -163,7 +163,7 @@ function refreshTokenRecord(tokenHash: string, grant: GrantRecord, overrides: Pa
     tokenHash,
     grantId: grant.id,
     clientId: grant.clientId,
-    userId: grant.userId,
+    userId: grant.userId ?? 'no-user',
     scope: grant.scope,
     createdAt: NOW - 5,
     expiresAt: LIVE,

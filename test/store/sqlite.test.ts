@@ -125,3 +125,37 @@ describe('openStore', () => {
     await expect(openStore('postgres://u:p@127.0.0.1/idp')).rejects.toThrow('PostgreSQL storage is not available');
   });
 });
+
+describe('migration 4 (grants and access tokens without a user)', () => {
+  it('keeps every row, allows a null user, and leaves foreign keys enforced', async () => {
+    await withDir(async (dir) => {
+      const path = join(dir, 'idp.db');
+      const before = openSqliteStore(path, { migrations: SQLITE_MIGRATIONS.slice(0, 3) });
+      const user = { id: 'u1', username: 'alice', passwordHash: null, email: null, emailVerified: false, profile: {}, disabled: false, createdAt: 1, updatedAt: 1 };
+      await before.users.insertUser(user);
+      const metadata = {
+        client_name: 'App', client_type: 'confidential' as const, redirect_uris: ['https://app.example.test/cb'], post_logout_redirect_uris: [],
+        cors_origins: [], allow_wildcards: false, grant_types: ['authorization_code' as const], scopes: ['openid'], default_scopes: ['openid'],
+        token_endpoint_auth_method: 'client_secret_basic' as const, skip_consent: false, access_token_format: null, audiences: [],
+        id_token_signed_response_alg: 'RS256' as const, allow_insecure_redirect_uris: false,
+      };
+      await before.clients.insertClient({ id: 'c1', secretHash: 'h', previousSecretHash: null, previousSecretExpiresAt: null, metadata, createdAt: 1, updatedAt: 1 });
+      const grant = { id: 'g1', userId: 'u1', clientId: 'c1', scope: 'openid', sid: null, authTime: 1, createdAt: 1, expiresAt: 10_000, revokedAt: null };
+      await before.tokens.insertGrant(grant);
+      await before.tokens.insertAccessToken({ tokenHash: 't1', grantId: 'g1', clientId: 'c1', userId: 'u1', scope: 'openid', createdAt: 1, expiresAt: 10_000 });
+      await before.close();
+
+      const after = openSqliteStore(path);
+      expect(await after.schemaStatus()).toEqual({ current: SQLITE_MIGRATIONS.length, latest: SQLITE_MIGRATIONS.length });
+      expect(await after.tokens.getGrant('g1')).toEqual(grant);
+      expect((await after.tokens.findAccessToken('t1'))?.userId).toBe('u1');
+      await after.tokens.insertGrant({ ...grant, id: 'g2', userId: null });
+      expect((await after.tokens.getGrant('g2'))?.userId).toBeNull();
+      // Foreign keys are back on: removing the user cascades to its grant and that grant's token.
+      await after.users.deleteUser('u1');
+      expect(await after.tokens.getGrant('g1')).toBeNull();
+      expect(await after.tokens.findAccessToken('t1')).toBeNull();
+      await after.close();
+    });
+  });
+});

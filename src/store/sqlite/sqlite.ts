@@ -39,7 +39,6 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     db.run('PRAGMA busy_timeout = 5000');
     // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
     db.run('PRAGMA synchronous = NORMAL');
-    db.run('PRAGMA foreign_keys = ON');
     migrate(db, migrations, path);
     for (const suffix of ['-wal', '-shm']) {
       if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
@@ -55,19 +54,28 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 function migrate(db: Database, migrations: Migration[], path: string): void {
   db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`);
-  // BEGIN IMMEDIATE takes the write lock first, so two processes starting together migrate once.
-  db.transaction(() => {
-    const current = currentVersion(db);
-    refuseNewerSchema(current, migrations.length, path);
-    for (const migration of migrations.slice(current)) {
-      db.run(migration.sql);
-      db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
-        migration.version,
-        migration.name,
-        Math.floor(Date.now() / 1000),
-      ]);
-    }
-  }).immediate();
+  // Foreign keys are off while migrating, so a migration may rebuild a referenced table (SQLite's
+  // "generalized ALTER TABLE" procedure); the result is checked before they are turned back on.
+  db.run('PRAGMA foreign_keys = OFF');
+  try {
+    // BEGIN IMMEDIATE takes the write lock first, so two processes starting together migrate once.
+    db.transaction(() => {
+      const current = currentVersion(db);
+      refuseNewerSchema(current, migrations.length, path);
+      for (const migration of migrations.slice(current)) {
+        db.run(migration.sql);
+        db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+          migration.version,
+          migration.name,
+          Math.floor(Date.now() / 1000),
+        ]);
+      }
+      const violations = db.query('PRAGMA foreign_key_check').all();
+      if (violations.length > 0) throw new Error(`migration left ${violations.length} foreign key violations`);
+    }).immediate();
+  } finally {
+    db.run('PRAGMA foreign_keys = ON');
+  }
 }
 
 function currentVersion(db: Database): number {

@@ -12,7 +12,7 @@ import type {
 
 interface GrantRow {
   id: string;
-  user_id: string;
+  user_id: string | null;
   client_id: string;
   scope: string;
   sid: string | null;
@@ -40,13 +40,14 @@ interface AccessTokenRow {
   token_hash: string;
   grant_id: string;
   client_id: string;
-  user_id: string;
+  user_id: string | null;
   scope: string;
   created_at: number;
   expires_at: number;
 }
 
-interface RefreshTokenRow extends AccessTokenRow {
+interface RefreshTokenRow extends Omit<AccessTokenRow, 'user_id'> {
+  user_id: string;
   rotated_at: number | null;
 }
 
@@ -194,7 +195,7 @@ export class SqliteTokens implements TokenStore {
 
   async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
     const row = this.statements.findRefreshToken.get(tokenHash);
-    return row ? { ...accessTokenRecord(row), rotatedAt: row.rotated_at } : null;
+    return row ? { ...accessTokenRecord(row), userId: row.user_id, rotatedAt: row.rotated_at } : null;
   }
 
   async markRefreshTokenRotated(tokenHash: string, rotatedAt: number): Promise<boolean> {
