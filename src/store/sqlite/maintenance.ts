@@ -2,7 +2,16 @@
 import type { Database, Statement } from 'bun:sqlite';
 import type { MaintenanceStore } from '../store.ts';
 
-const EXPIRING_TABLES = ['authorization_codes', 'access_tokens', 'refresh_tokens', 'interactions', 'sessions', 'grants'] as const;
+const EXPIRING_TABLES = [
+  'authorization_codes',
+  'access_tokens',
+  'refresh_tokens',
+  'interactions',
+  'sessions',
+  'grants',
+  'device_codes',
+  'rate_limits',
+] as const;
 
 export class SqliteMaintenance implements MaintenanceStore {
   private readonly purges: Statement[];

@@ -4,10 +4,12 @@ import signingKeys from './0001_signing_keys.sql' with { type: 'text' };
 import signIn from './0002_sign_in.sql' with { type: 'text' };
 import lifecycle from './0003_lifecycle.sql' with { type: 'text' };
 import clientCredentials from './0004_client_credentials.sql' with { type: 'text' };
+import devicesAndScopes from './0005_devices_and_scopes.sql' with { type: 'text' };
 
 export const SQLITE_MIGRATIONS = migrationList({
   '0001_signing_keys.sql': signingKeys,
   '0002_sign_in.sql': signIn,
   '0003_lifecycle.sql': lifecycle,
   '0004_client_credentials.sql': clientCredentials,
+  '0005_devices_and_scopes.sql': devicesAndScopes,
 });
