@@ -14,15 +14,15 @@ const EXPIRING_TABLES = [
 ] as const;
 
 export class SqliteMaintenance implements MaintenanceStore {
-  private readonly purges: Statement[];
+  private purges: Statement[] | undefined;
 
-  constructor(db: Database) {
-    this.purges = EXPIRING_TABLES.map((table) =>
-      db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE expires_at <= ? LIMIT ?)`),
-    );
-  }
+  constructor(private readonly db: Database) {}
 
   async purgeExpired(now: number, batchSize: number): Promise<number> {
+    // Prepared on first use (then kept), so a store opened on an older schema in tests can still open.
+    this.purges ??= EXPIRING_TABLES.map((table) =>
+      this.db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE expires_at <= ? LIMIT ?)`),
+    );
     let deleted = 0;
     for (const purge of this.purges) {
       for (;;) {
