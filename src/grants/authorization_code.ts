@@ -48,6 +48,7 @@ export const authorizationCodeGrant = {
       scopes,
       nonce: code.nonce,
       refreshToken: allowsRefreshToken(client, scopes) ? 'issue' : 'none',
+      resource: params.resource,
     });
   },
 } satisfies GrantHandler;

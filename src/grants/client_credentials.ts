@@ -31,6 +31,6 @@ export const clientCredentialsGrant = {
       revokedAt: null,
     };
     await deps.store.tokens.insertGrant(grant);
-    return issueTokens(deps, { client, user: null, grant, scopes, nonce: null, refreshToken: 'none' });
+    return issueTokens(deps, { client, user: null, grant, scopes, nonce: null, refreshToken: 'none', resource: params.resource });
   },
 } satisfies GrantHandler;

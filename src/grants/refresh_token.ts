@@ -46,6 +46,7 @@ export const refreshTokenGrant = {
       scopes: requested,
       nonce: null,
       refreshToken: config.rotate_refresh_token ? 'issue' : 'none',
+      resource: params.resource,
     });
   },
 } satisfies GrantHandler;

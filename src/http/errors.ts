@@ -31,6 +31,7 @@ export type OAuthErrorCode =
   | 'request_uri_not_supported'
   | 'invalid_token'
   | 'insufficient_scope'
+  | 'invalid_target'
   | 'not_found'
   | 'method_not_allowed';
 
@@ -52,6 +53,7 @@ const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   request_uri_not_supported: 400,
   invalid_token: 401,
   insufficient_scope: 403,
+  invalid_target: 400,
   not_found: 404,
   method_not_allowed: 405,
 };

@@ -10,6 +10,7 @@ import { clientCredentialsGrant } from '../grants/client_credentials.ts';
 import type { GrantHandler } from '../grants/grant.ts';
 import { refreshTokenGrant } from '../grants/refresh_token.ts';
 import { clientCors, requestingClientOrigins } from './cors.ts';
+import { accessTokenAudience } from '../tokens/issue.ts';
 import { OAuthError } from './errors.ts';
 
 export const TOKEN_PATH = '/token';
@@ -39,6 +40,8 @@ export function tokenEndpoint(deps: Deps) {
       if (!client.metadata.grant_types.includes(handler.grantType)) {
         throw new OAuthError('unauthorized_client', `This client may not use the ${handler.grantType} grant.`);
       }
+      // RFC 8707: checked before the grant runs, so a bad resource never consumes a code.
+      if (body.resource !== undefined) accessTokenAudience(client, body.resource);
       const tokens = await handler.handle(deps, client, body);
       return new Response(JSON.stringify(tokens), {
         headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
@@ -60,6 +63,7 @@ export function tokenEndpoint(deps: Deps) {
         code_verifier: param,
         refresh_token: param,
         scope: param,
+        resource: param,
       }),
     },
   );

@@ -27,6 +27,20 @@ export interface IssueInput {
   scopes: string[];
   nonce: string | null;
   refreshToken: 'issue' | 'none';
+  /** RFC 8707 `resource` of the token request, already checked against the client's audiences. */
+  resource?: string | undefined;
+}
+
+/**
+ * The audience of a JWT access token: the requested resource (RFC 8707), else the client's
+ * configured audiences, else the client itself. A resource must be one of the configured audiences.
+ */
+export function accessTokenAudience(client: ClientRecord, resource: string | undefined): string[] {
+  if (resource === undefined) return client.metadata.audiences.length > 0 ? [...client.metadata.audiences] : [client.id];
+  if (!client.metadata.audiences.includes(resource)) {
+    throw new OAuthError('invalid_target', `This client may not request tokens for ${resource}; register it with --audience.`);
+  }
+  return [resource];
 }
 
 /**
@@ -47,7 +61,7 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
     issuer: config.issuer,
     subject: user?.id ?? client.id,
     clientId: client.id,
-    audience: client.metadata.audiences.length > 0 ? client.metadata.audiences : [client.id],
+    audience: accessTokenAudience(client, input.resource),
     scope,
     issuedAt: now,
     expiresAt: accessExpiresAt,
