@@ -6,6 +6,7 @@ import { clientCommand } from './commands/client.ts';
 import { discoveryCommand } from './commands/discovery.ts';
 import { initCommand } from './commands/init.ts';
 import { keysCommand } from './commands/keys.ts';
+import { scopeCommand } from './commands/scope.ts';
 import { serveCommand } from './commands/serve.ts';
 import { tokensCommand } from './commands/tokens.ts';
 import { userCommand } from './commands/user.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .addCommand(serveCommand())
     .addCommand(clientCommand())
     .addCommand(userCommand())
+    .addCommand(scopeCommand())
     .addCommand(keysCommand())
     .addCommand(tokensCommand())
     .addCommand(discoveryCommand());

@@ -3,6 +3,7 @@ import { Elysia } from 'elysia';
 import type { Deps } from './deps.ts';
 import { authorizeEndpoints } from './http/authorize.ts';
 import { consentEndpoints } from './http/consent.ts';
+import { deviceEndpoints } from './http/device.ts';
 import { discoveryEndpoints } from './http/discovery.ts';
 import { errorHandler } from './http/errors.ts';
 import { healthEndpoint } from './http/health.ts';
@@ -28,6 +29,7 @@ export function createApp(deps: Deps) {
     .use(consentEndpoints(deps))
     .use(logoutEndpoints(deps))
     .use(tokenEndpoint(deps))
+    .use(deviceEndpoints(deps))
     .use(userinfoEndpoint(deps))
     .use(revocationEndpoint(deps))
     .use(introspectionEndpoint(deps))

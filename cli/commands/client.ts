@@ -1,6 +1,7 @@
 // `idp client add | list | show | update | remove | rotate-secret`: registered applications. A client
 // secret is printed once, when it is made, and stored only as a SHA-256 digest.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { knownScopeNames } from '../../src/scopes/scopes.ts';
 import {
   type ClientDeps,
   type ClientInput,
@@ -223,7 +224,7 @@ export function clientCommand(): Command {
       const { client: added, secret } = await withInstallation(command, async (installation) => {
         const input = await completeForAdd(toInput(options));
         await requireSigningKey(installation, input.idTokenAlg);
-        return createClient(clientDeps(installation), input);
+        return createClient({ ...clientDeps(installation), knownScopes: await knownScopeNames(installation.store.scopes) }, input);
       },
       );
       print({ json: options.json === true }, withSecretJson(added, secret), () =>
@@ -269,7 +270,7 @@ export function clientCommand(): Command {
     if (Object.keys(input).length === 0) throw new CliError('Nothing to change; pass at least one flag of idp client add (see idp client update --help).');
     const updated = await withInstallation(command, async (installation) => {
       await requireSigningKey(installation, input.idTokenAlg);
-      return updateClient(clientDeps(installation), id, input);
+      return updateClient({ ...clientDeps(installation), knownScopes: await knownScopeNames(installation.store.scopes) }, id, input);
     });
     print({ json: options.json === true }, clientView(updated), () => `Client ${updated.metadata.client_name} (${updated.id}) updated.`);
   });

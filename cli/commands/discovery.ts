@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { epochSeconds } from '../../src/clock.ts';
 import { buildMetadata } from '../../src/discovery/metadata.ts';
 import { activeAlgorithms } from '../../src/keys/lifecycle.ts';
+import { listScopes } from '../../src/scopes/scopes.ts';
 import { withInstallation } from '../context.ts';
 import { print } from '../output.ts';
 import { IdpError } from '../../src/errors.ts';
@@ -17,7 +18,8 @@ export function discoveryCommand(): Command {
     .option('--json', 'print one JSON document (the default for this command)')
     .action(async (options: { out?: string; json?: boolean }, command: Command) => {
       const metadata = await withInstallation(command, async ({ config, store, clock }) => {
-        return buildMetadata(config, activeAlgorithms(await store.keys.listSigningKeys(), epochSeconds(clock)));
+        const scopes = (await listScopes(store.scopes)).map((scope) => scope.name);
+        return buildMetadata(config, activeAlgorithms(await store.keys.listSigningKeys(), epochSeconds(clock)), scopes);
       });
       const text = JSON.stringify(metadata, null, 2) + '\n';
       if (!options.out) {

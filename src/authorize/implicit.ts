@@ -4,6 +4,7 @@
 // new grant, so /userinfo, revocation and `idp tokens` treat it like any other.
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
+import { customScopesOf } from '../scopes/scopes.ts';
 import { OAuthError } from '../http/errors.ts';
 import type { SignedIn } from '../sessions/browser.ts';
 import type { ClientRecord } from '../store/store.ts';
@@ -32,6 +33,7 @@ export async function issueImplicit(
   const { session, user } = signedIn;
   const now = epochSeconds(deps.clock);
   const scope = request.scopes.join(' ');
+  const custom = await customScopesOf(deps);
   const idToken = (accessToken?: string) =>
     signIdToken(keyring, {
       issuer: config.issuer,
@@ -43,7 +45,7 @@ export async function issueImplicit(
       nonce: request.nonce,
       sid: session.sid,
       accessToken,
-      claims: claimsForScopes(user, request.scopes),
+      claims: claimsForScopes(user, request.scopes, custom),
       alg: client.metadata.id_token_signed_response_alg,
     });
 

@@ -42,6 +42,11 @@ export interface ClientInput {
 export interface ClientDeps {
   clients: ClientStore;
   clock: Clock;
+  /**
+   * Scope names a client may be allowed: the standard scopes and the custom ones (read by the caller
+   * from store.scopes, see knownScopeNames in scopes/scopes.ts). Defaults to the standard scopes.
+   */
+  knownScopes?: readonly string[];
 }
 
 export interface ClientWithSecret {
@@ -72,6 +77,7 @@ export async function createClient(deps: ClientDeps, input: ClientInput): Promis
       allow_insecure_redirect_uris: false,
     },
     { ...input, grantTypes },
+    deps.knownScopes ?? STANDARD_SCOPES,
   );
   if (!metadata.client_name) throw new ClientError('A client needs a name (--name).');
   const now = epochSeconds(deps.clock);
@@ -100,7 +106,7 @@ export async function updateClient(deps: ClientDeps, id: string, input: ClientIn
   if (input.type !== undefined && input.type !== client.metadata.client_type) {
     throw new ClientError('A client type cannot change; remove the client and add it again.');
   }
-  client.metadata = buildMetadata(client.metadata, input);
+  client.metadata = buildMetadata(client.metadata, input, deps.knownScopes ?? STANDARD_SCOPES);
   client.updatedAt = epochSeconds(deps.clock);
   await deps.clients.updateClient(client);
   return client;
@@ -140,7 +146,7 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], what: str
 }
 
 /** Applies `input` over `base` and checks the result as a whole. */
-function buildMetadata(base: ClientMetadata, input: ClientInput): ClientMetadata {
+function buildMetadata(base: ClientMetadata, input: ClientInput, knownScopes: readonly string[]): ClientMetadata {
   const m: ClientMetadata = structuredClone(base);
   if (input.name !== undefined) m.client_name = input.name.trim();
   if (input.type !== undefined) m.client_type = oneOf(input.type, CLIENT_TYPES, 'The client type');
@@ -182,15 +188,16 @@ function buildMetadata(base: ClientMetadata, input: ClientInput): ClientMetadata
   if (m.grant_types.includes('implicit') && m.redirect_uris.length === 0) {
     throw new ClientError('The implicit grant needs at least one redirect URI (--redirect-uri).');
   }
-  if (m.grant_types.includes('refresh_token') && !m.grant_types.includes('authorization_code')) {
-    throw new ClientError('The refresh_token grant needs the authorization_code grant.');
+  // The device_code grant (RFC 8628) needs no redirect URI, and may come with refresh tokens.
+  if (m.grant_types.includes('refresh_token') && !m.grant_types.includes('authorization_code') && !m.grant_types.includes('urn:ietf:params:oauth:grant-type:device_code')) {
+    throw new ClientError('The refresh_token grant needs the authorization_code or device_code grant.');
   }
   if (m.grant_types.includes('client_credentials') && m.client_type !== 'confidential') {
     throw new ClientError('The client_credentials grant is for confidential clients only (RFC 6749 §4.4).');
   }
   for (const scope of m.scopes) {
-    if (!(STANDARD_SCOPES as readonly string[]).includes(scope)) {
-      throw new ClientError(`Unknown scope ${scope}; known scopes: ${STANDARD_SCOPES.join(', ')}.`);
+    if (!knownScopes.includes(scope)) {
+      throw new ClientError(`Unknown scope ${scope}; known scopes: ${knownScopes.join(', ')} (add a custom one with: idp scope add NAME).`);
     }
   }
   for (const scope of m.default_scopes) {

@@ -5,7 +5,13 @@ export const CLIENT_TYPES = ['confidential', 'public'] as const;
 export type ClientType = (typeof CLIENT_TYPES)[number];
 
 /** Grant types this build implements; SPEC.md names more, which arrive with their features. */
-export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'implicit'] as const;
+export const SUPPORTED_GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  'implicit',
+  'urn:ietf:params:oauth:grant-type:device_code',
+] as const;
 export type GrantType = (typeof SUPPORTED_GRANT_TYPES)[number];
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;

@@ -24,10 +24,18 @@ export const PATHS = {
   revoke: '/revoke',
   introspect: '/introspect',
   logout: '/logout',
+  deviceAuthorization: '/device_authorization',
 } as const;
 
-/** `signingAlgs` are the algorithms with an active key now (Keyring.signingAlgorithms()). */
-export function buildMetadata(config: Pick<Config, 'issuer'>, signingAlgs: readonly SigningAlg[]): ProviderMetadata {
+/**
+ * `signingAlgs` are the algorithms with an active key now (Keyring.signingAlgorithms()); `customScopes`
+ * the names of the custom scopes (`idp scope add`), listed after the standard ones.
+ */
+export function buildMetadata(
+  config: Pick<Config, 'issuer'>,
+  signingAlgs: readonly SigningAlg[],
+  customScopes: readonly string[] = [],
+): ProviderMetadata {
   return {
     issuer: config.issuer,
     authorization_endpoint: `${config.issuer}${PATHS.authorize}`,
@@ -41,7 +49,9 @@ export function buildMetadata(config: Pick<Config, 'issuer'>, signingAlgs: reado
     introspection_endpoint_auth_methods_supported: AUTH_METHODS.filter((method) => method !== 'none'),
     // OIDC RP-Initiated Logout 1.0 §2.1 (no front- or back-channel logout: not implemented).
     end_session_endpoint: `${config.issuer}${PATHS.logout}`,
-    scopes_supported: [...STANDARD_SCOPES],
+    // RFC 8628 §4.
+    device_authorization_endpoint: `${config.issuer}${PATHS.deviceAuthorization}`,
+    scopes_supported: [...STANDARD_SCOPES, ...customScopes],
     response_types_supported: [...RESPONSE_TYPES],
     response_modes_supported: [...RESPONSE_MODES],
     grant_types_supported: [...SUPPORTED_GRANT_TYPES],

@@ -6,7 +6,7 @@ import type { ClientRecord } from '../store/store.ts';
 import type { TokenResponse } from '../tokens/issue.ts';
 
 /** The token request parameters, each present at most once (the endpoint refuses repeats). */
-export type TokenParams = Partial<Record<'code' | 'redirect_uri' | 'code_verifier' | 'refresh_token' | 'scope' | 'resource', string>>;
+export type TokenParams = Partial<Record<'code' | 'redirect_uri' | 'code_verifier' | 'refresh_token' | 'scope' | 'device_code' | 'resource', string>>;
 
 export interface GrantHandler {
   grantType: GrantType;

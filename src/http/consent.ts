@@ -4,8 +4,9 @@ import { recordConsent } from '../authorize/flow.ts';
 import { loadInteraction } from '../authorize/interaction.ts';
 import { AuthorizationError } from '../authorize/request.ts';
 import type { Deps } from '../deps.ts';
+import { customScopesOf } from '../scopes/scopes.ts';
 import { Browser } from '../sessions/browser.ts';
-import { SCOPE_DESCRIPTIONS } from '../users/claims.ts';
+import { scopeDescription } from '../users/claims.ts';
 import { renderConsent } from '../views/pages.ts';
 import { authorizationErrorResponse, proceed } from './authorize.ts';
 import { OAuthError } from './errors.ts';
@@ -32,13 +33,14 @@ export function consentEndpoints(deps: Deps) {
       const { browserId, interaction, signedIn } = loaded;
       const client = await deps.store.clients.getClient(interaction.request.clientId);
       if (!client) return errorPage('Unknown application', 'The application that sent you here is no longer registered.');
+      const custom = await customScopesOf(deps);
       return htmlResponse(
         renderConsent({
           clientName: client.metadata.client_name,
           interaction: interaction.id,
           csrf: deps.csrf.token(browserId, purpose(interaction.id)),
           username: signedIn.user.username,
-          scopes: interaction.request.scopes.map((name) => ({ name, description: SCOPE_DESCRIPTIONS[name] ?? name })),
+          scopes: interaction.request.scopes.map((name) => ({ name, description: scopeDescription(name, custom) })),
         }),
       );
     })

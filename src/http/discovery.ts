@@ -1,18 +1,22 @@
 // OIDC Discovery 1.0 §4 and RFC 8414 §3: the same metadata at both well-known paths. The body is
-// serialised once and rebuilt only when the set of signing algorithms changes.
+// serialised once and rebuilt only when the set of signing algorithms or of custom scopes changes
+// (custom scopes are read at most every 10 seconds, see scopes/scopes.ts).
 import { Elysia } from 'elysia';
 import { buildMetadata, PATHS } from '../discovery/metadata.ts';
 import type { Deps } from '../deps.ts';
+import { customScopesOf } from '../scopes/scopes.ts';
 import { publicCors } from './cors.ts';
 
-export function discoveryEndpoints({ config, keyring }: Pick<Deps, 'config' | 'keyring'>) {
+export function discoveryEndpoints(deps: Pick<Deps, 'config' | 'keyring' | 'store' | 'clock'>) {
+  const { config, keyring } = deps;
   let cachedFor = '';
   let body = '';
-  const respond = () => {
+  const respond = async () => {
     const algs = keyring.signingAlgorithms();
-    const signature = algs.join(',');
+    const scopes = (await customScopesOf(deps)).map((scope) => scope.name);
+    const signature = `${algs.join(',')} ${scopes.join(' ')}`;
     if (signature !== cachedFor) {
-      body = JSON.stringify(buildMetadata(config, algs));
+      body = JSON.stringify(buildMetadata(config, algs, scopes));
       cachedFor = signature;
     }
     return new Response(body, {

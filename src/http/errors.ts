@@ -5,7 +5,7 @@ import type { Logger } from '../log.ts';
 import { errorPage } from './html.ts';
 
 /** Routes a browser shows to a person. */
-const PAGE_PATHS = new Set(['/authorize', '/authorize/resume', '/login', '/consent', '/logout']);
+const PAGE_PATHS = new Set(['/authorize', '/authorize/resume', '/login', '/consent', '/logout', '/device']);
 
 function pageMessage(error: OAuthError): string {
   return error.code === 'server_error'
@@ -33,7 +33,11 @@ export type OAuthErrorCode =
   | 'insufficient_scope'
   | 'invalid_target'
   | 'not_found'
-  | 'method_not_allowed';
+  | 'method_not_allowed'
+  // RFC 8628 §3.5: device access token polling.
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token';
 
 const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -56,6 +60,9 @@ const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   invalid_target: 400,
   not_found: 404,
   method_not_allowed: 405,
+  authorization_pending: 400,
+  slow_down: 400,
+  expired_token: 400,
 };
 
 export class OAuthError extends Error {

@@ -7,6 +7,7 @@ import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { authorizationCodeGrant } from '../grants/authorization_code.ts';
 import { clientCredentialsGrant } from '../grants/client_credentials.ts';
+import { deviceCodeGrant } from '../grants/device_code.ts';
 import type { GrantHandler } from '../grants/grant.ts';
 import { refreshTokenGrant } from '../grants/refresh_token.ts';
 import { clientCors, requestingClientOrigins } from './cors.ts';
@@ -15,7 +16,7 @@ import { OAuthError } from './errors.ts';
 
 export const TOKEN_PATH = '/token';
 
-const GRANTS: readonly GrantHandler[] = [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant];
+const GRANTS: readonly GrantHandler[] = [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, deviceCodeGrant];
 
 const param = t.Optional(t.String({ maxLength: 4096 }));
 
@@ -63,6 +64,7 @@ export function tokenEndpoint(deps: Deps) {
         code_verifier: param,
         refresh_token: param,
         scope: param,
+        device_code: param,
         resource: param,
       }),
     },

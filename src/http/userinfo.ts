@@ -3,6 +3,7 @@
 import { Elysia } from 'elysia';
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
+import { customScopesOf } from '../scopes/scopes.ts';
 import { hashToken } from '../tokens/secret.ts';
 import { claimsForScopes } from '../users/claims.ts';
 import { clientCors } from './cors.ts';
@@ -46,7 +47,7 @@ export function userinfoEndpoint(deps: Deps) {
     }
     const user = await deps.store.users.getUser(token.userId);
     if (!user || user.disabled) throw bearerError('invalid_token', 'The access token is invalid or expired.', 401);
-    return new Response(JSON.stringify({ sub: user.id, ...claimsForScopes(user, scopes) }), {
+    return new Response(JSON.stringify({ sub: user.id, ...claimsForScopes(user, scopes, await customScopesOf(deps)) }), {
       headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
     });
   };

@@ -103,3 +103,33 @@ export interface RefreshTokenRecord {
   expiresAt: number;
   rotatedAt: number | null;
 }
+
+/** A custom scope (`idp scope add`): its consent-page description and the user claims it releases. */
+export interface ScopeRecord {
+  name: string;
+  description: string;
+  /** Names of existing user claims (profile and email claims) the scope releases. */
+  claims: string[];
+  createdAt: number;
+}
+
+/** RFC 8628: a device authorization request, polled by the client with the device code. */
+export type DeviceCodeStatus = 'pending' | 'approved' | 'denied' | 'consumed';
+
+export interface DeviceCodeRecord {
+  deviceCodeHash: string;
+  /** Normalised: upper case, no dash (BDWPHQPK). */
+  userCode: string;
+  clientId: string;
+  scope: string;
+  status: DeviceCodeStatus;
+  /** Set on approval: who approved, in which session, signed in when. */
+  userId: string | null;
+  sid: string | null;
+  authTime: number | null;
+  /** Seconds the client must wait between polls; grows by 5 at each slow_down (RFC 8628 §3.5). */
+  pollInterval: number;
+  lastPolledAt: number | null;
+  createdAt: number;
+  expiresAt: number;
+}

@@ -6,9 +6,11 @@ import type {
   AccessTokenRecord,
   AuthorizationCodeRecord,
   ClientRecord,
+  DeviceCodeRecord,
   GrantRecord,
   InteractionRecord,
   RefreshTokenRecord,
+  ScopeRecord,
   SessionRecord,
   UserRecord,
 } from './records.ts';
@@ -81,6 +83,16 @@ export interface ClientStore {
   deleteClient(id: string): Promise<void>;
 }
 
+export interface ScopeStore {
+  /** Fails with `conflict` when the name exists. */
+  insertScope(scope: ScopeRecord): Promise<void>;
+  getScope(name: string): Promise<ScopeRecord | null>;
+  /** Every custom scope, by name. */
+  listScopes(): Promise<ScopeRecord[]>;
+  /** `not_found` when absent. */
+  deleteScope(name: string): Promise<void>;
+}
+
 export interface SessionStore {
   insertSession(session: SessionRecord): Promise<void>;
   /** A live session (not expired at `now`), or null. */
@@ -134,6 +146,31 @@ export interface TokenStore {
   markRefreshTokenRotated(tokenHash: string, rotatedAt: number): Promise<boolean>;
 }
 
+export interface DeviceCodeStore {
+  /** Fails with `conflict` when the user code (or device code digest) is taken. */
+  insertDeviceCode(code: DeviceCodeRecord): Promise<void>;
+  /** The code whatever its status or expiry, or null. */
+  findByDeviceCodeHash(deviceCodeHash: string): Promise<DeviceCodeRecord | null>;
+  /** A live code (not expired at `now`) by its normalised user code, whatever its status, or null. */
+  findByUserCode(userCode: string, now: number): Promise<DeviceCodeRecord | null>;
+  /** pending → approved by this user and session; true when it was pending and live at `now`. */
+  approve(deviceCodeHash: string, userId: string, sid: string, authTime: number, now: number): Promise<boolean>;
+  /** pending → denied; true when it was pending and live at `now`. */
+  deny(deviceCodeHash: string, now: number): Promise<boolean>;
+  /**
+   * Records a poll at `now`. True when it came sooner than the current interval after the previous
+   * poll (slow_down, RFC 8628 §3.5): the interval then grows by 5 seconds.
+   */
+  recordPoll(deviceCodeHash: string, now: number): Promise<boolean>;
+  /** approved → consumed; true for exactly one caller. */
+  consume(deviceCodeHash: string): Promise<boolean>;
+}
+
+export interface RateLimitStore {
+  /** Counts one hit on `key` in a fixed window of `windowSeconds` starting at its first hit; returns the count after this hit. */
+  hit(key: string, windowSeconds: number, now: number): Promise<number>;
+}
+
 export interface MaintenanceStore {
   /**
    * Deletes rows whose expiry is at or before `now` (codes, tokens, sessions, interactions, grants), at most
@@ -158,6 +195,9 @@ export interface Store {
   readonly interactions: InteractionStore;
   readonly tokens: TokenStore;
   readonly maintenance: MaintenanceStore;
+  readonly devices: DeviceCodeStore;
+  readonly rateLimits: RateLimitStore;
+  readonly scopes: ScopeStore;
   /** Human description of where the data lives, for logs and errors (never includes a password). */
   readonly location: string;
   schemaStatus(): Promise<SchemaStatus>;

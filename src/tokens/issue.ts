@@ -3,6 +3,7 @@
 import { epochSeconds } from '../clock.ts';
 import { OAuthError } from '../http/errors.ts';
 import type { Deps } from '../deps.ts';
+import { customScopesOf } from '../scopes/scopes.ts';
 import type { ClientRecord, GrantRecord, UserRecord } from '../store/store.ts';
 import { claimsForScopes } from '../users/claims.ts';
 import { mintAccessToken } from './access_token.ts';
@@ -80,7 +81,7 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
       nonce: input.nonce,
       sid: grant.sid,
       accessToken,
-      claims: claimsForScopes(user, scopes),
+      claims: claimsForScopes(user, scopes, await customScopesOf(deps)),
       alg: client.metadata.id_token_signed_response_alg,
     });
   }

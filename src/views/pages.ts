@@ -79,3 +79,52 @@ export function renderLogout(view: LogoutView): string {
 export function renderLoggedOut(title: string, message: string): string {
   return page(title, render(TEMPLATES.loggedOut, { title, message }));
 }
+
+/** The /device page (RFC 8628 §3.3): sign in, enter the code shown on the device, then allow or deny. */
+export type DeviceView =
+  | { step: 'signin'; csrf: string; userCode: string; username: string; error: string | null }
+  | { step: 'code'; csrf: string; userCode: string; username: string; error: string | null }
+  | { step: 'confirm'; csrf: string; userCode: string; username: string; clientName: string; scopes: { name: string; description: string }[] };
+
+export function renderDevice(view: DeviceView): string {
+  const error = 'error' in view && view.error ? `<p class="error" role="alert">${escapeHtml(view.error)}</p>` : '';
+  const codeInput = (autofocus: boolean) =>
+    `  <label for="user_code">Code shown on your device</label>
+  <input id="user_code" name="user_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required value="${escapeHtml(view.userCode)}"${autofocus ? ' autofocus' : ''}>`;
+  if (view.step === 'signin') {
+    const fields = `${codeInput(false)}
+  <label for="username">Username</label>
+  <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${escapeHtml(view.username)}" autofocus>
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" autocomplete="current-password" required>
+  <button type="submit">Sign in</button>`;
+    return page(
+      'Connect a device',
+      render(TEMPLATES.device, { heading: 'Connect a device', lead: 'Sign in to connect the device that showed you a code.', error, formClass: 'stack', csrf: view.csrf, fields, note: '' }),
+    );
+  }
+  const signedInAs = `<p class="muted">Signed in as ${escapeHtml(view.username)}.</p>`;
+  if (view.step === 'code') {
+    const fields = `${codeInput(true)}
+  <button type="submit">Continue</button>`;
+    return page(
+      'Connect a device',
+      render(TEMPLATES.device, { heading: 'Connect a device', lead: 'Enter the code shown on your device.', error, formClass: 'stack', csrf: view.csrf, fields, note: signedInAs }),
+    );
+  }
+  const scopes = view.scopes.map((scope) => `<li>${escapeHtml(scope.description)}</li>`).join('\n');
+  const lead = `<strong>${escapeHtml(view.clientName)}</strong> on your device wants to:</p>\n<ul class="scopes">\n${scopes}\n</ul>\n<p class="muted">Only allow this if you started it on your device and it shows the code ${escapeHtml(view.userCode)}.`;
+  const fields = `  <input type="hidden" name="user_code" value="${escapeHtml(view.userCode)}">
+  <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+  <button type="submit" name="decision" value="allow">Allow</button>`;
+  return page(
+    'Allow access?',
+    render(TEMPLATES.device, { heading: 'Allow access?', lead, error: '', formClass: 'actions', csrf: view.csrf, fields, note: signedInAs }),
+  );
+}
+
+export function renderDeviceDone(approved: boolean): string {
+  const heading = approved ? 'Device connected' : 'Request denied';
+  const message = approved ? 'You can return to your device; it will continue shortly.' : 'The device was not given access. You can close this page.';
+  return page(heading, render(TEMPLATES.loggedOut, { title: heading, message }));
+}

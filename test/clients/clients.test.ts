@@ -144,9 +144,19 @@ describe('grant types', () => {
     expect(error.message).toContain('redirect URI');
   });
 
-  it('a grant type this build does not implement (device_code) is refused', async () => {
-    const grantTypes = ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'];
+  it('a grant type this build does not implement (password) is refused', async () => {
+    const grantTypes = ['authorization_code', 'password'];
     const error = await clientError(() => createClient(deps(), { ...WEB_APP, grantTypes }));
+    expect(error.message).toContain('password');
+  });
+
+  it('RFC 8628: device_code needs no redirect URI, works for public clients, and may come with refresh_token', async () => {
+    const grantTypes = ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'];
+    const { client } = await createClient(deps(), { name: 'TV', type: 'public', grantTypes });
+    expect(client.metadata.grant_types).toEqual(grantTypes as typeof client.metadata.grant_types);
+    expect(client.metadata.redirect_uris).toEqual([]);
+    expect(client.metadata.scopes).toContain('offline_access');
+    const error = await clientError(() => createClient(deps(), { name: 'Refresh only', grantTypes: ['refresh_token'] }));
     expect(error.message).toContain('device_code');
   });
 

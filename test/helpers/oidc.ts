@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet, type JWK } from 'jose';
 import { createClient, type ClientInput } from '../../src/clients/clients.ts';
+import { knownScopeNames } from '../../src/scopes/scopes.ts';
 import { createUser } from '../../src/users/users.ts';
 import type { TestApp } from './app.ts';
 
@@ -21,7 +22,8 @@ export async function addUser(app: TestApp, username = 'alice', fields: Paramete
 }
 
 export async function addClient(app: TestApp, input: ClientInput = {}) {
-  return createClient({ clients: app.store.clients, clock: app.clock }, { name: 'Test RP', redirectUris: [REDIRECT_URI], ...input });
+  const knownScopes = await knownScopeNames(app.store.scopes);
+  return createClient({ clients: app.store.clients, clock: app.clock, knownScopes }, { name: 'Test RP', redirectUris: [REDIRECT_URI], ...input });
 }
 
 /** A browser: keeps cookies, never follows redirects by itself. */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test';
 import { rotateKey } from '../../src/keys/manage.ts';
+import { addScope } from '../../src/scopes/scopes.ts';
 import { testApp, type TestApp } from '../helpers/app.ts';
 
 let app: TestApp;
@@ -31,7 +32,13 @@ describe('discovery (OIDC Discovery 1.0 §4, RFC 8414 §3)', () => {
     expect(doc.id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256']);
     expect(doc.response_types_supported).toEqual(['code', 'id_token', 'id_token token']);
     expect(doc.response_modes_supported).toEqual(['query', 'fragment', 'form_post']);
-    expect(doc.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'implicit']);
+    expect(doc.grant_types_supported).toEqual([
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      'implicit',
+      'urn:ietf:params:oauth:grant-type:device_code',
+    ]);
     expect(doc.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
     expect(doc.code_challenge_methods_supported).toEqual(['S256']);
     expect(doc.scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access']);
@@ -51,6 +58,12 @@ describe('discovery (OIDC Discovery 1.0 §4, RFC 8414 §3)', () => {
     expect(doc.authorization_response_iss_parameter_supported).toBe(true);
     expect(doc.request_parameter_supported).toBe(false);
     expect(doc.request_uri_parameter_supported).toBe(false);
+  });
+
+  it('RFC 8628 §4: advertises the device authorization endpoint', async () => {
+    const doc = await metadata();
+    expect(doc.device_authorization_endpoint).toBe('https://id.example.test/device_authorization');
+    expect(doc.grant_types_supported).toContain('urn:ietf:params:oauth:grant-type:device_code');
   });
 
   it('RP-Initiated Logout §2.1: advertises end_session_endpoint, and no front- or back-channel logout (not implemented)', async () => {
@@ -73,6 +86,16 @@ describe('discovery (OIDC Discovery 1.0 §4, RFC 8414 §3)', () => {
     await rotateKey({ store: app.store.keys, sealer: app.sealer, clock: app.clock, config: app.config }, 'EdDSA', { now: true });
     await app.keyring.reload();
     expect((await metadata()).id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256', 'EdDSA']);
+  });
+
+  it('lists custom scopes in scopes_supported, picking up a change within 10 seconds', async () => {
+    expect((await metadata()).scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access']);
+    await addScope({ scopes: app.store.scopes, clock: app.clock }, { name: 'billing:read', description: 'Read your invoices' });
+    // The list of custom scopes is cached for 10 seconds.
+    expect((await metadata()).scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access']);
+    app.clock.advance(10);
+    expect((await metadata()).scopes_supported).toEqual(['openid', 'profile', 'email', 'offline_access', 'billing:read']);
+    expect((await metadata('/.well-known/oauth-authorization-server')).scopes_supported).toContain('billing:read');
   });
 });
 

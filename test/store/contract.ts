@@ -6,10 +6,12 @@ import type {
   AccessTokenRecord,
   AuthorizationCodeRecord,
   ClientRecord,
+  DeviceCodeRecord,
   GrantRecord,
   InteractionRecord,
   RefreshTokenRecord,
   SessionRecord,
+  ScopeRecord,
   SigningKeyRecord,
   Store,
   UserRecord,
@@ -107,6 +109,24 @@ function interactionRecord(idHash: string, overrides: Partial<InteractionRecord>
     request: JSON.stringify({ client_id: 'app', redirect_uri: 'https://app.example.com/callback', scope: 'openid' }),
     userId: null,
     loginAt: null,
+    createdAt: NOW - 10,
+    expiresAt: LIVE,
+    ...overrides,
+  };
+}
+
+function deviceCodeRecord(hash: string, userCode: string, clientId: string, overrides: Partial<DeviceCodeRecord> = {}): DeviceCodeRecord {
+  return {
+    deviceCodeHash: hash,
+    userCode,
+    clientId,
+    scope: 'openid profile',
+    status: 'pending',
+    userId: null,
+    sid: null,
+    authTime: null,
+    pollInterval: 5,
+    lastPolledAt: null,
     createdAt: NOW - 10,
     expiresAt: LIVE,
     ...overrides,
@@ -536,6 +556,41 @@ export function storeContract(backend: string, factory: StoreFactory): void {
       });
     });
 
+    describe('custom scopes', () => {
+      const scopeRecord = (name: string, overrides: Partial<ScopeRecord> = {}): ScopeRecord => ({
+        name,
+        description: `Scope ${name} ✓`,
+        claims: ['email', 'name'],
+        createdAt: NOW,
+        ...overrides,
+      });
+
+      it('stores a scope and returns it unchanged; an unknown name is null', async () => {
+        await store.scopes.insertScope(scopeRecord('billing:read'));
+        expect(await store.scopes.getScope('billing:read')).toEqual(scopeRecord('billing:read'));
+        expect(await store.scopes.getScope('billing:write')).toBeNull();
+      });
+
+      it('refuses a second scope of the same name with conflict', async () => {
+        await store.scopes.insertScope(scopeRecord('reports'));
+        expect((await storeError(store.scopes.insertScope(scopeRecord('reports', { claims: [] })))).code).toBe('conflict');
+        expect((await store.scopes.getScope('reports'))?.claims).toEqual(['email', 'name']);
+      });
+
+      it('lists scopes by name, an empty claim list included', async () => {
+        await store.scopes.insertScope(scopeRecord('zeta', { claims: [] }));
+        await store.scopes.insertScope(scopeRecord('alpha'));
+        expect(await store.scopes.listScopes()).toEqual([scopeRecord('alpha'), scopeRecord('zeta', { claims: [] })]);
+      });
+
+      it('deletes a scope; deleting an unknown one is not_found', async () => {
+        await store.scopes.insertScope(scopeRecord('gone'));
+        await store.scopes.deleteScope('gone');
+        expect(await store.scopes.getScope('gone')).toBeNull();
+        expect((await storeError(store.scopes.deleteScope('gone'))).code).toBe('not_found');
+      });
+    });
+
     describe('sessions', () => {
       beforeEach(async () => {
         await store.users.insertUser(userRecord('u1'));
@@ -840,6 +895,82 @@ export function storeContract(backend: string, factory: StoreFactory): void {
       it('never shortens a grant: an earlier expiry is ignored', async () => {
         await store.tokens.extendGrant('g1', LIVE - 1000);
         expect((await store.tokens.getGrant('g1'))?.expiresAt).toBe(LIVE);
+      });
+    });
+
+    describe('device codes (RFC 8628)', () => {
+      beforeEach(async () => {
+        await store.users.insertUser(userRecord('u1'));
+        await store.clients.insertClient(clientRecord('c1'));
+      });
+
+      it('stores a device code and finds it by digest, and by user code while live', async () => {
+        const code = deviceCodeRecord('d1', 'BDWPHQPK', 'c1');
+        await store.devices.insertDeviceCode(code);
+        expect(await store.devices.findByDeviceCodeHash('d1')).toEqual(code);
+        expect(await store.devices.findByUserCode('BDWPHQPK', NOW)).toEqual(code);
+        expect(await store.devices.findByUserCode('BDWPHQPK', LIVE)).toBeNull();
+        expect(await store.devices.findByDeviceCodeHash('nope')).toBeNull();
+        expect(await store.devices.findByUserCode('ZZZZZZZZ', NOW)).toBeNull();
+      });
+
+      it('refuses a second code with the same user code as a conflict', async () => {
+        await store.devices.insertDeviceCode(deviceCodeRecord('d1', 'BDWPHQPK', 'c1'));
+        const error = await store.devices.insertDeviceCode(deviceCodeRecord('d2', 'BDWPHQPK', 'c1')).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(StoreError);
+        expect((error as StoreError).code).toBe('conflict');
+      });
+
+      it('approve records the user, session and auth time once; consume is true exactly once', async () => {
+        await store.devices.insertDeviceCode(deviceCodeRecord('d1', 'BDWPHQPK', 'c1'));
+        expect(await store.devices.consume('d1')).toBe(false);
+        expect(await store.devices.approve('d1', 'u1', 'sid-1', NOW - 5, NOW)).toBe(true);
+        expect(await store.devices.approve('d1', 'u1', 'sid-1', NOW - 5, NOW)).toBe(false);
+        expect(await store.devices.deny('d1', NOW)).toBe(false);
+        const approved = await store.devices.findByDeviceCodeHash('d1');
+        expect(approved).toMatchObject({ status: 'approved', userId: 'u1', sid: 'sid-1', authTime: NOW - 5 });
+        expect(await store.devices.consume('d1')).toBe(true);
+        expect(await store.devices.consume('d1')).toBe(false);
+        expect((await store.devices.findByDeviceCodeHash('d1'))?.status).toBe('consumed');
+      });
+
+      it('deny moves a pending code to denied; neither answer applies to an expired code', async () => {
+        await store.devices.insertDeviceCode(deviceCodeRecord('d1', 'BDWPHQPK', 'c1'));
+        await store.devices.insertDeviceCode(deviceCodeRecord('d2', 'CDWPHQPK', 'c1', { expiresAt: NOW }));
+        expect(await store.devices.deny('d1', NOW)).toBe(true);
+        expect((await store.devices.findByDeviceCodeHash('d1'))?.status).toBe('denied');
+        expect(await store.devices.approve('d1', 'u1', 'sid-1', NOW, NOW)).toBe(false);
+        expect(await store.devices.approve('d2', 'u1', 'sid-1', NOW, NOW)).toBe(false);
+        expect(await store.devices.deny('d2', NOW)).toBe(false);
+      });
+
+      it('recordPoll: the first poll is never early; a poll sooner than the interval is, and grows it by 5', async () => {
+        await store.devices.insertDeviceCode(deviceCodeRecord('d1', 'BDWPHQPK', 'c1'));
+        expect(await store.devices.recordPoll('d1', NOW)).toBe(false);
+        expect(await store.devices.recordPoll('d1', NOW + 5)).toBe(false);
+        expect(await store.devices.recordPoll('d1', NOW + 9)).toBe(true);
+        expect(await store.devices.findByDeviceCodeHash('d1')).toMatchObject({ pollInterval: 10, lastPolledAt: NOW + 9 });
+        expect(await store.devices.recordPoll('d1', NOW + 18)).toBe(true);
+        expect((await store.devices.findByDeviceCodeHash('d1'))?.pollInterval).toBe(15);
+        expect(await store.devices.recordPoll('d1', NOW + 33)).toBe(false);
+        expect(await store.devices.findByDeviceCodeHash('d1')).toMatchObject({ pollInterval: 15, lastPolledAt: NOW + 33 });
+      });
+
+      it('removing the client removes its device codes', async () => {
+        await store.devices.insertDeviceCode(deviceCodeRecord('d1', 'BDWPHQPK', 'c1'));
+        await store.clients.deleteClient('c1');
+        expect(await store.devices.findByDeviceCodeHash('d1')).toBeNull();
+      });
+    });
+
+    describe('rate limits', () => {
+      it('counts hits in a fixed window per key, and starts again after it', async () => {
+        expect(await store.rateLimits.hit('k1', 60, NOW)).toBe(1);
+        expect(await store.rateLimits.hit('k1', 60, NOW + 10)).toBe(2);
+        expect(await store.rateLimits.hit('k2', 60, NOW + 10)).toBe(1);
+        expect(await store.rateLimits.hit('k1', 60, NOW + 59)).toBe(3);
+        expect(await store.rateLimits.hit('k1', 60, NOW + 60)).toBe(1);
+        expect(await store.rateLimits.hit('k1', 60, NOW + 61)).toBe(2);
       });
     });
 

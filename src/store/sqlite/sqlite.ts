@@ -5,9 +5,12 @@ import { refuseNewerSchema, type Migration } from '../migrate.ts';
 import type {
   ClientStore,
   ConsentStore,
+  DeviceCodeStore,
   InteractionStore,
   MaintenanceStore,
+  RateLimitStore,
   SchemaStatus,
+  ScopeStore,
   SessionStore,
   SigningKeyStore,
   Store,
@@ -16,8 +19,10 @@ import type {
 } from '../store.ts';
 import { StoreError } from '../store.ts';
 import { SqliteClients } from './clients.ts';
+import { SqliteDeviceCodes, SqliteRateLimits } from './devices.ts';
 import { SqliteMaintenance } from './maintenance.ts';
 import { SQLITE_MIGRATIONS } from './migrations/index.ts';
+import { SqliteScopes } from './scopes.ts';
 import { SqliteConsents, SqliteInteractions, SqliteSessions } from './sessions.ts';
 import { SqliteSigningKeys } from './signing_keys.ts';
 import { SqliteTokens } from './tokens.ts';
@@ -92,6 +97,9 @@ export class SqliteStore implements Store {
   readonly interactions: InteractionStore;
   readonly tokens: TokenStore;
   readonly maintenance: MaintenanceStore;
+  readonly devices: DeviceCodeStore;
+  readonly rateLimits: RateLimitStore;
+  readonly scopes: ScopeStore;
   readonly location: string;
 
   constructor(
@@ -108,6 +116,9 @@ export class SqliteStore implements Store {
     this.interactions = new SqliteInteractions(db);
     this.tokens = new SqliteTokens(db);
     this.maintenance = new SqliteMaintenance(db);
+    this.devices = new SqliteDeviceCodes(db);
+    this.rateLimits = new SqliteRateLimits(db);
+    this.scopes = new SqliteScopes(db);
   }
 
   async schemaStatus(): Promise<SchemaStatus> {
