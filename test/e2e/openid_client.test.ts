@@ -11,6 +11,7 @@ import {
   buildAuthorizationUrl,
   calculatePKCECodeChallenge,
   type ClientAuth,
+  clientCredentialsGrant,
   ClientError,
   ClientSecretBasic,
   ClientSecretPost,
@@ -375,5 +376,25 @@ describe('other client kinds through openid-client', () => {
     expect(String(payload.scope).split(' ')).toContain('openid');
     // A JWT access token works at UserInfo like an opaque one.
     expect((await fetchUserInfo(config, tokens.access_token, alice.id)).sub).toBe(alice.id);
+  });
+});
+
+describe('a machine client through openid-client', () => {
+  it('RFC 6749 §4.4: clientCredentialsGrant gets a JWT access token whose subject is the client, for the requested resource', async () => {
+    const api = 'https://api.example.test';
+    const { clientId, secret } = await server.addClient({
+      grantTypes: ['client_credentials'],
+      redirectUris: [],
+      tokenFormat: 'jwt',
+      audiences: [api, 'https://other.example.test'],
+    });
+    const config = await configure(clientId, undefined, ClientSecretBasic(secret ?? ''));
+    const tokens = await clientCredentialsGrant(config, { resource: api });
+    expect(tokens.id_token).toBeUndefined();
+    expect(tokens.refresh_token).toBeUndefined();
+    const jwks = createRemoteJWKSet(new URL(`${server.issuer}/jwks`), { timeoutDuration: TIMEOUT_MS });
+    const { payload } = await jwtVerify(tokens.access_token, jwks, { issuer: server.issuer, typ: 'at+jwt', audience: api });
+    expect(payload.sub).toBe(clientId);
+    expect(payload.aud).toBe(api);
   });
 });
