@@ -46,7 +46,8 @@ const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   unauthorized_client: 400,
   unsupported_grant_type: 400,
   invalid_scope: 400,
-  access_denied: 403,
+  // RFC 6749 §5.2 and RFC 8628 §3.5: token endpoint errors are 400 (at /authorize it is redirected).
+  access_denied: 400,
   unsupported_response_type: 400,
   server_error: 500,
   temporarily_unavailable: 503,

@@ -198,10 +198,10 @@ describe('the /device page and the whole flow', () => {
     const html = await signInAndEnter(user_code);
     const done = await decide(html, 'deny');
     expect(done.status).toBe(200);
-    await expectError(await poll(device_code), 'access_denied', 403);
+    await expectError(await poll(device_code), 'access_denied', 400);
     const again = await decide(html, 'allow');
     expect(again.status).toBe(400);
-    await expectError(await poll(device_code), 'access_denied', 403);
+    await expectError(await poll(device_code), 'access_denied', 400);
   });
 
   it('verification_uri_complete prefills the code; a signed-in browser gets the code form', async () => {
