@@ -78,7 +78,7 @@ function addClientOptions(command: Command, mode: 'add' | 'update'): Command {
   const list = mode === 'add' ? 'repeat for several' : 'repeat for several; replaces the list, "" empties it';
   command
     .option('--name <name>', `name shown on the consent page${mode === 'add' ? ' (asked on a terminal when missing)' : ''}`)
-    .addOption(new Option('--type <type>', 'confidential (has a secret) or public (PKCE only)').choices(CLIENT_TYPES))
+    .addOption(new Option('--type <type>', 'confidential (has a secret) or public (no secret: PKCE or the device flow)').choices(CLIENT_TYPES))
     .option('--redirect-uri <uri>', `redirect URI, matched exactly (${list})`, collect)
     .option('--post-logout-redirect-uri <uri>', `where /logout may return the browser (${list})`, collect)
     .option('--cors-origin <origin>', `browser origin allowed to call /token, /userinfo, /revoke, /introspect (${list})`, collect)
@@ -232,7 +232,7 @@ export function clientCommand(): Command {
           `Client ${added.metadata.client_name} added (${added.metadata.client_type}).`,
           '',
           `client_id      ${added.id}`,
-          ...(secret === null ? ['', 'A public client has no secret: it must use PKCE (S256).'] : secretLines(added, secret)),
+          ...(secret === null ? ['', 'A public client has no secret: it signs users in with PKCE (S256), or uses the device flow.'] : secretLines(added, secret)),
         ].join('\n'),
       );
     },

@@ -23,7 +23,7 @@ CREATE TABLE scopes (
 ) STRICT;
 
 CREATE TABLE rate_limits (
-  key          TEXT PRIMARY KEY,                   -- e.g. device-user-code:<browser digest>
+  key          TEXT PRIMARY KEY,                   -- e.g. device:<browser digest>
   count        INTEGER NOT NULL,
   window_start INTEGER NOT NULL,
   expires_at   INTEGER NOT NULL
