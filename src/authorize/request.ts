@@ -143,6 +143,8 @@ export function parseAuthorizationRequest({ client, redirectUri }: VerifiedTarge
   if (implicit && !nonce) fail('invalid_request', 'nonce is required for the implicit flow.');
   if (nonce !== null && nonce.length > 512) fail('invalid_request', 'nonce is too long.');
   if (state !== null && state.length > 2048) fail('invalid_request', 'state is too long.');
+  const loginHint = params.get('login_hint') ?? null;
+  if (loginHint !== null && loginHint.length > 512) fail('invalid_request', 'login_hint is too long.');
 
   return {
     clientId: client.id,
@@ -156,6 +158,6 @@ export function parseAuthorizationRequest({ client, redirectUri }: VerifiedTarge
     codeChallengeMethod: codeChallenge === null ? null : 'S256',
     prompt: prompt as Prompt[],
     maxAge: maxAgeParam === undefined ? null : Number(maxAgeParam),
-    loginHint: params.get('login_hint') ?? null,
+    loginHint,
   };
 }

@@ -45,7 +45,9 @@ export function deviceEndpoints(deps: Deps) {
   const enterCode = async (browser: Browser, browserId: string, signedIn: SignedIn, typed: string) => {
     const now = epochSeconds(deps.clock);
     const attempts = await deps.store.rateLimits.hit(`device:${hashToken(browserId)}`, DEVICE_CODE_WINDOW, now);
-    if (attempts > DEVICE_CODE_ATTEMPTS) {
+    // Also per user: the browser id is a cookie the client picks, so a signed-in guesser could rotate it.
+    const userAttempts = await deps.store.rateLimits.hit(`device-user:${signedIn.user.id}`, DEVICE_CODE_WINDOW, now);
+    if (attempts > DEVICE_CODE_ATTEMPTS || userAttempts > DEVICE_CODE_ATTEMPTS) {
       deps.log.warn('device code entry rate limited', { sid: signedIn.session.sid });
       const response = htmlResponse(
         renderError('Too many attempts', 'Too many codes were entered from this browser. Wait a minute, then try again.'),

@@ -33,7 +33,8 @@ export type CustomScope = Pick<ScopeRecord, 'name' | 'description' | 'claims'>;
 
 /** The consent-page description of a scope: the standard one, else the custom scope's, else its name. */
 export function scopeDescription(name: string, custom: readonly CustomScope[] = []): string {
-  return SCOPE_DESCRIPTIONS[name] ?? custom.find((scope) => scope.name === name)?.description ?? name;
+  const standard = Object.hasOwn(SCOPE_DESCRIPTIONS, name) ? SCOPE_DESCRIPTIONS[name] : undefined;
+  return standard ?? custom.find((scope) => scope.name === name)?.description ?? name;
 }
 
 /**
