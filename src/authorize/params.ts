@@ -1,6 +1,8 @@
 // Reads the parameters of a GET query or a POST form exactly once. RFC 6749 §3.1: parameters sent
 // more than once are an error (reported once the redirect URI is known), and an empty value counts
 // as absent.
+import { isFormRequest } from '../http/form.ts';
+
 export interface Params {
   values: Map<string, string>;
   repeated: string[];
@@ -21,9 +23,7 @@ export function parseParams(search: URLSearchParams): Params {
 /** The query of a GET, or the form body of a POST (OIDC Core §3.1.2.1 wants both). */
 export async function requestParams(request: Request): Promise<Params> {
   if (request.method === 'POST') {
-    const type = request.headers.get('content-type') ?? '';
-    if (!type.startsWith('application/x-www-form-urlencoded')) return parseParams(new URLSearchParams());
-    return parseParams(new URLSearchParams(await request.text()));
+    return parseParams(new URLSearchParams(isFormRequest(request) ? await request.text() : ''));
   }
   return parseParams(new URL(request.url).searchParams);
 }

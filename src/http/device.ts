@@ -16,6 +16,7 @@ import { scopeDescription } from '../users/claims.ts';
 import { verifyCredentials } from '../users/users.ts';
 import { renderDevice, renderDeviceDone, renderError, type DeviceView } from '../views/pages.ts';
 import { OAuthError } from './errors.ts';
+import { omitEmpty, requireForm } from './form.ts';
 import { errorPage, htmlResponse } from './html.ts';
 
 export const DEVICE_AUTHORIZATION_PATH = '/device_authorization';
@@ -84,7 +85,7 @@ export function deviceEndpoints(deps: Deps) {
       DEVICE_AUTHORIZATION_PATH,
       async ({ body: form, request }) => {
         // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
-        const body = Object.fromEntries(Object.entries(form).filter(([, value]) => value !== '')) as typeof form;
+        const body = omitEmpty(form);
         const now = epochSeconds(deps.clock);
         const client = await authenticateClient(deps.store.clients, {
           authorization: request.headers.get('authorization'),
@@ -142,11 +143,7 @@ export function deviceEndpoints(deps: Deps) {
         );
       },
       {
-        beforeHandle({ request }) {
-          if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
-            throw new OAuthError('invalid_request', 'The request must be application/x-www-form-urlencoded.');
-          }
-        },
+        beforeHandle: requireForm('device authorization'),
         body: t.Object({ client_id: param, client_secret: param, scope: param }),
       },
     )

@@ -10,6 +10,7 @@ import type { Deps } from '../deps.ts';
 import { type FoundToken, findToken } from '../tokens/lookup.ts';
 import { clientCors } from './cors.ts';
 import { OAuthError } from './errors.ts';
+import { omitEmpty, requireForm } from './form.ts';
 
 export const INTROSPECT_PATH = '/introspect';
 
@@ -82,7 +83,7 @@ export function introspectionEndpoint(deps: Deps) {
     INTROSPECT_PATH,
     async ({ body: form, request }) => {
       // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
-      const body = Object.fromEntries(Object.entries(form).filter(([, value]) => value !== '')) as typeof form;
+      const body = omitEmpty(form);
       const credentials = { authorization: request.headers.get('authorization'), clientId: body.client_id, clientSecret: body.client_secret };
       const client = await authenticateClient(deps.store.clients, credentials, epochSeconds(deps.clock));
       if (client.metadata.client_type !== 'confidential' || client.metadata.token_endpoint_auth_method === 'none') {
@@ -97,11 +98,7 @@ export function introspectionEndpoint(deps: Deps) {
       });
     },
     {
-      beforeHandle({ request }) {
-        if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
-          throw new OAuthError('invalid_request', 'The introspection request must be application/x-www-form-urlencoded.');
-        }
-      },
+      beforeHandle: requireForm('introspection'),
       // A repeated parameter arrives as an array and fails this schema: invalid_request.
       body: t.Object({
         token: param,

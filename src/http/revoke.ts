@@ -10,6 +10,7 @@ import type { Deps } from '../deps.ts';
 import { findToken } from '../tokens/lookup.ts';
 import { clientCors } from './cors.ts';
 import { OAuthError } from './errors.ts';
+import { omitEmpty, requireForm } from './form.ts';
 
 export const REVOKE_PATH = '/revoke';
 
@@ -22,7 +23,7 @@ export function revocationEndpoint(deps: Deps) {
     REVOKE_PATH,
     async ({ body: form, request }) => {
       // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
-      const body = Object.fromEntries(Object.entries(form).filter(([, value]) => value !== '')) as typeof form;
+      const body = omitEmpty(form);
       const now = epochSeconds(deps.clock);
       const credentials = { authorization: request.headers.get('authorization'), clientId: body.client_id, clientSecret: body.client_secret };
       const client = await authenticateClient(deps.store.clients, credentials, now);
@@ -35,11 +36,7 @@ export function revocationEndpoint(deps: Deps) {
       return new Response(null, { status: 200, headers: { 'cache-control': 'no-store', pragma: 'no-cache' } });
     },
     {
-      beforeHandle({ request }) {
-        if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
-          throw new OAuthError('invalid_request', 'The revocation request must be application/x-www-form-urlencoded.');
-        }
-      },
+      beforeHandle: requireForm('revocation'),
       // A repeated parameter arrives as an array and fails this schema: invalid_request.
       body: t.Object({
         token: param,

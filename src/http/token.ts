@@ -13,6 +13,7 @@ import { refreshTokenGrant } from '../grants/refresh_token.ts';
 import { clientCors, requestingClientOrigins } from './cors.ts';
 import { accessTokenAudience } from '../tokens/issue.ts';
 import { OAuthError } from './errors.ts';
+import { omitEmpty, requireForm } from './form.ts';
 
 export const TOKEN_PATH = '/token';
 
@@ -28,7 +29,7 @@ export function tokenEndpoint(deps: Deps) {
     TOKEN_PATH,
     async ({ body: form, request }) => {
       // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
-      const body = Object.fromEntries(Object.entries(form).filter(([, value]) => value !== '')) as typeof form;
+      const body = omitEmpty(form);
       const client = await authenticateClient(deps.store.clients, {
         authorization: request.headers.get('authorization'),
         clientId: body.client_id,
@@ -49,11 +50,7 @@ export function tokenEndpoint(deps: Deps) {
       });
     },
     {
-      beforeHandle({ request }) {
-        if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
-          throw new OAuthError('invalid_request', 'The token request must be application/x-www-form-urlencoded.');
-        }
-      },
+      beforeHandle: requireForm('token'),
       // A repeated parameter arrives as an array and fails this schema: invalid_request (§3.2).
       body: t.Object({
         grant_type: param,

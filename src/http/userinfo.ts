@@ -8,6 +8,7 @@ import { hashToken } from '../tokens/secret.ts';
 import { claimsForScopes } from '../users/claims.ts';
 import { clientCors } from './cors.ts';
 import { OAuthError } from './errors.ts';
+import { isFormRequest } from './form.ts';
 
 export const USERINFO_PATH = '/userinfo';
 
@@ -20,7 +21,7 @@ function bearerError(code: 'invalid_token' | 'invalid_request' | 'insufficient_s
 async function presentedToken(request: Request): Promise<string> {
   const header = request.headers.get('authorization');
   let fromBody: string | undefined;
-  if (request.method === 'POST' && (request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
+  if (request.method === 'POST' && isFormRequest(request)) {
     const values = new URLSearchParams(await request.text()).getAll('access_token');
     if (values.length > 1) throw bearerError('invalid_request', 'access_token is repeated.', 400);
     fromBody = values[0];

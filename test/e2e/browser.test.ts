@@ -5,18 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { launchChromium, RUN_BROWSER_TESTS } from '../helpers/chromium.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type RecordedCallback, startTestRp, startTestServer, TEST_PASSWORD, type TestRp, type TestServer } from '../helpers/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const STEP_TIMEOUT_MS = 10_000;
 const CLIENT_NAME = 'Acme Reader';
 const LOGIN_SCREENSHOT = '/tmp/idp-login-page.png';
 
-// CI (CI=true) always runs these: .ci/run installs Chromium, and a missing browser there is a
-// failure. On a developer machine without Chromium they are skipped with a notice.
-const RUN = existsSync(CHROMIUM) || Boolean(process.env.CI);
-if (!RUN) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium); CI always runs them`);
+const RUN = RUN_BROWSER_TESTS;
 
 let server: TestServer;
 let rp: TestRp;
@@ -24,24 +21,10 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!RUN) return;
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
   server = await startTestServer();
   await server.addUser('alice');
   rp = startTestRp();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

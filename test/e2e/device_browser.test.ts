@@ -4,44 +4,26 @@
 // allows or denies. Allow → one poll gets tokens (id_token and refresh_token), the next invalid_grant;
 // Deny → access_denied.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { launchChromium, RUN_BROWSER_TESTS } from '../helpers/chromium.ts';
+import type { Browser, Page } from 'playwright-core';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../helpers/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const STEP_TIMEOUT_MS = 10_000;
 const CLIENT_NAME = 'Acme TV';
 const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
 /** The poll interval the server is configured with (seconds); the smallest it allows. */
 const INTERVAL = 1;
 
-// CI (CI=true) always runs these: .ci/run installs Chromium, and a missing browser there is a
-// failure. On a developer machine without Chromium they are skipped with a notice.
-const RUN = existsSync(CHROMIUM) || Boolean(process.env.CI);
-if (!RUN) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium); CI always runs them`);
+const RUN = RUN_BROWSER_TESTS;
 
 let server: TestServer;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!RUN) return;
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
   server = await startTestServer({ settings: { device_code_interval: INTERVAL } });
   await server.addUser('alice');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
