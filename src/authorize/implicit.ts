@@ -78,6 +78,7 @@ export async function issueImplicit(
     clientId: client.id,
     userId: user.id,
     scope,
+    claims: null,
     createdAt: now,
     expiresAt,
   });

@@ -11,6 +11,9 @@ export interface UserProfile {
   zoneinfo?: string;
 }
 
+/** An attribute is a string or a list of strings (`--attr groups=a,b`). */
+export type UserAttributes = Record<string, string | string[]>;
+
 export interface UserRecord {
   id: string;
   username: string;
@@ -18,6 +21,8 @@ export interface UserRecord {
   email: string | null;
   emailVerified: boolean;
   profile: UserProfile;
+  /** Free-form attributes (`idp user update --attr`), for custom scopes and the adapter. */
+  attributes: UserAttributes;
   disabled: boolean;
   createdAt: number;
   updatedAt: number;
@@ -89,6 +94,8 @@ export interface AccessTokenRecord {
   /** null for a client_credentials token. */
   userId: string | null;
   scope: string;
+  /** Claims the adapter added (accessTokenClaims), shown by introspection; null when none. */
+  claims: Record<string, unknown> | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -132,4 +139,17 @@ export interface DeviceCodeRecord {
   lastPolledAt: number | null;
   createdAt: number;
   expiresAt: number;
+}
+
+/** One line of the append-only audit log. */
+export interface AuditEventRecord {
+  /** Assigned by the store, increasing. */
+  id: number;
+  at: number;
+  /** An event type, e.g. `login.failed`; see events/types.ts. */
+  type: string;
+  userId: string | null;
+  clientId: string | null;
+  /** Event-specific fields; never secrets, tokens, codes or passwords. */
+  details: Record<string, unknown>;
 }

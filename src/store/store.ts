@@ -4,6 +4,7 @@ import { IdpError } from '../errors.ts';
 import type { SigningAlg } from '../config/schema.ts';
 import type {
   AccessTokenRecord,
+  AuditEventRecord,
   AuthorizationCodeRecord,
   ClientRecord,
   DeviceCodeRecord,
@@ -171,6 +172,22 @@ export interface RateLimitStore {
   hit(key: string, windowSeconds: number, now: number): Promise<number>;
 }
 
+export interface AuditQuery {
+  /** Events at or after this time. */
+  since?: number;
+  userId?: string;
+  clientId?: string;
+  /** The newest `limit` matching events are returned. */
+  limit: number;
+}
+
+export interface AuditStore {
+  /** Appends one event; the store assigns its id. */
+  append(event: Omit<AuditEventRecord, 'id'>): Promise<void>;
+  /** The newest `limit` events matching the query, oldest first. */
+  list(query: AuditQuery): Promise<AuditEventRecord[]>;
+}
+
 export interface MaintenanceStore {
   /**
    * Deletes rows whose expiry is at or before `now` (codes, tokens, sessions, interactions, grants), at most
@@ -198,6 +215,7 @@ export interface Store {
   readonly devices: DeviceCodeStore;
   readonly rateLimits: RateLimitStore;
   readonly scopes: ScopeStore;
+  readonly audit: AuditStore;
   /** Human description of where the data lives, for logs and errors (never includes a password). */
   readonly location: string;
   schemaStatus(): Promise<SchemaStatus>;

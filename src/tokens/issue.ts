@@ -93,6 +93,7 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
     clientId: client.id,
     userId: user?.id ?? null,
     scope,
+    claims: null,
     createdAt: now,
     expiresAt: accessExpiresAt,
   });

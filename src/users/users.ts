@@ -67,6 +67,7 @@ export async function createUser(deps: UserDeps, fields: UserFields & { username
       email: null,
       emailVerified: false,
       profile: {},
+      attributes: {},
       disabled: false,
       createdAt: now,
       updatedAt: now,

@@ -71,7 +71,7 @@ async function seedGrant(clientId: string): Promise<{ grantId: string; accessHas
     await store.tokens.insertGrant({ id: grantId, userId: user.id, clientId, scope: common.scope, sid: null, authTime: now, createdAt: now, expiresAt: now + 3600, revokedAt: null });
     const accessHash = hashToken(randomToken());
     const refreshHash = hashToken(randomToken());
-    await store.tokens.insertAccessToken({ ...common, tokenHash: accessHash });
+    await store.tokens.insertAccessToken({ ...common, tokenHash: accessHash, claims: null });
     await store.tokens.insertRefreshToken({ ...common, tokenHash: refreshHash, rotatedAt: null });
     return { grantId, accessHash, refreshHash };
   } finally {

@@ -70,7 +70,7 @@ async function seedGrant(userId: string, clientId: string, options: { session?: 
       expiresAt,
       revokedAt: options.revoked ? now - 1 : null,
     });
-    await store.tokens.insertAccessToken({ ...owner, tokenHash: hashToken(seeded.accessToken), expiresAt: Math.min(expiresAt, now + 600) });
+    await store.tokens.insertAccessToken({ ...owner, tokenHash: hashToken(seeded.accessToken), expiresAt: Math.min(expiresAt, now + 600), claims: null });
     await store.tokens.insertRefreshToken({ ...owner, tokenHash: hashToken(seeded.refreshToken), expiresAt, rotatedAt: null });
     if (options.session) {
       await store.sessions.insertSession({

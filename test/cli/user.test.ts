@@ -57,7 +57,7 @@ async function seedGrant(userId: string, sessions = 0): Promise<SeededGrant> {
     const seeded = { grantId: randomToken(16), accessHash: hashToken(randomToken()), refreshHash: hashToken(randomToken()) };
     const common = { grantId: seeded.grantId, clientId: client.id, userId, scope: 'openid offline_access', createdAt: now, expiresAt: now + 3600 };
     await store.tokens.insertGrant({ id: seeded.grantId, userId, clientId: client.id, scope: common.scope, sid: null, authTime: now, createdAt: now, expiresAt: now + 3600, revokedAt: null });
-    await store.tokens.insertAccessToken({ ...common, tokenHash: seeded.accessHash });
+    await store.tokens.insertAccessToken({ ...common, tokenHash: seeded.accessHash, claims: null });
     await store.tokens.insertRefreshToken({ ...common, tokenHash: seeded.refreshHash, rotatedAt: null });
     for (let i = 0; i < sessions; i++) {
       await store.sessions.insertSession({ idHash: hashToken(randomToken()), sid: randomToken(16), userId, authTime: now, amr: ['pwd'], createdAt: now, expiresAt: now + 3600 });

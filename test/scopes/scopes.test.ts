@@ -32,6 +32,7 @@ const USER: UserRecord = {
   email: 'alice@example.test',
   emailVerified: true,
   profile: { name: 'Alice Liddell', locale: 'en-GB' },
+  attributes: {},
   disabled: false,
   createdAt: 1,
   updatedAt: 2,

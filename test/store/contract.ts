@@ -48,6 +48,7 @@ function userRecord(id: string, overrides: Partial<UserRecord> = {}): UserRecord
     email: `${id}@example.com`,
     emailVerified: true,
     profile: { name: `User ${id}`, given_name: 'Ada', family_name: 'Lovelace', locale: 'en-GB', zoneinfo: 'Europe/London' },
+    attributes: { team: 'red', groups: ['admins', 'staff'] },
     disabled: false,
     createdAt: NOW - 1000,
     updatedAt: NOW - 1000,
@@ -172,6 +173,7 @@ function accessTokenRecord(tokenHash: string, grant: GrantRecord, overrides: Par
     clientId: grant.clientId,
     userId: grant.userId,
     scope: grant.scope,
+    claims: null,
     createdAt: NOW - 5,
     expiresAt: NOW + 600,
     ...overrides,
@@ -357,6 +359,7 @@ export function storeContract(backend: string, factory: StoreFactory): void {
           email: 'new@example.com',
           emailVerified: false,
           profile: { name: 'Alice Two', picture: 'https://example.com/a.png' },
+          attributes: { team: 'blue' },
           disabled: true,
           createdAt: 1,
           updatedAt: NOW,
@@ -763,6 +766,9 @@ export function storeContract(backend: string, factory: StoreFactory): void {
         await store.tokens.insertAccessToken(token);
         expect(await store.tokens.findAccessToken('at1')).toEqual(token);
         expect(await store.tokens.findAccessToken('nope')).toBeNull();
+        const withClaims = accessTokenRecord('at-claims', grant, { claims: { tenant: 'acme', roles: ['a', 'b'], level: 3 } });
+        await store.tokens.insertAccessToken(withClaims);
+        expect(await store.tokens.findAccessToken('at-claims')).toEqual(withClaims);
       });
 
       it('stores a refresh token and returns it unchanged', async () => {
@@ -1067,6 +1073,48 @@ export function storeContract(backend: string, factory: StoreFactory): void {
         }
         expect(await store.maintenance.purgeExpired(NOW, 10)).toBe(20);
         expect(await store.maintenance.purgeExpired(NOW, 10)).toBe(0);
+      });
+    });
+
+    describe('audit log', () => {
+      const event = (at: number, type: string, userId: string | null, clientId: string | null, details: Record<string, unknown> = {}) => ({
+        at,
+        type,
+        userId,
+        clientId,
+        details,
+      });
+
+      it('appends events with increasing ids and returns them oldest first', async () => {
+        await store.audit.append(event(NOW - 30, 'login.succeeded', 'u1', 'c1', { ip: '127.0.0.1', amr: ['pwd'] }));
+        await store.audit.append(event(NOW - 20, 'token.issued', 'u1', 'c1', { grant_type: 'authorization_code' }));
+        await store.audit.append(event(NOW - 10, 'key.rotated', null, null, { kid: 'k2' }));
+        const all = await store.audit.list({ limit: 10 });
+        expect(all.map((e) => e.type)).toEqual(['login.succeeded', 'token.issued', 'key.rotated']);
+        expect(all[0]).toEqual({ id: all[0]!.id, ...event(NOW - 30, 'login.succeeded', 'u1', 'c1', { ip: '127.0.0.1', amr: ['pwd'] }) });
+        expect(all[0]!.id).toBeLessThan(all[1]!.id);
+        expect(all[1]!.id).toBeLessThan(all[2]!.id);
+      });
+
+      it('filters by time, user and client, and keeps the newest when limited', async () => {
+        await store.audit.append(event(NOW - 30, 'login.failed', 'u1', null));
+        await store.audit.append(event(NOW - 20, 'token.issued', 'u1', 'c1'));
+        await store.audit.append(event(NOW - 15, 'token.issued', 'u2', 'c2'));
+        await store.audit.append(event(NOW - 10, 'token.revoked', 'u1', 'c2'));
+        expect((await store.audit.list({ since: NOW - 20, limit: 10 })).map((e) => e.at)).toEqual([NOW - 20, NOW - 15, NOW - 10]);
+        expect((await store.audit.list({ userId: 'u1', limit: 10 })).map((e) => e.type)).toEqual(['login.failed', 'token.issued', 'token.revoked']);
+        expect((await store.audit.list({ clientId: 'c2', limit: 10 })).map((e) => e.userId)).toEqual(['u2', 'u1']);
+        expect((await store.audit.list({ userId: 'u1', clientId: 'c2', limit: 10 })).map((e) => e.type)).toEqual(['token.revoked']);
+        expect((await store.audit.list({ limit: 2 })).map((e) => e.at)).toEqual([NOW - 15, NOW - 10]);
+        expect(await store.audit.list({ userId: 'nobody', limit: 10 })).toEqual([]);
+      });
+
+      it('keeps events about users that were removed, and purging leaves it alone', async () => {
+        await store.users.insertUser(userRecord('gone'));
+        await store.audit.append(event(EXPIRED, 'user.created', 'gone', null));
+        await store.users.deleteUser('gone');
+        expect(await store.maintenance.purgeExpired(NOW, 10)).toBe(0);
+        expect((await store.audit.list({ userId: 'gone', limit: 10 })).map((e) => e.type)).toEqual(['user.created']);
       });
     });
   });

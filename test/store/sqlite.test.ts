@@ -130,25 +130,36 @@ describe('migration 4 (grants and access tokens without a user)', () => {
   it('keeps every row, allows a null user, and leaves foreign keys enforced', async () => {
     await withDir(async (dir) => {
       const path = join(dir, 'idp.db');
-      const before = openSqliteStore(path, { migrations: SQLITE_MIGRATIONS.slice(0, 3) });
-      const user = { id: 'u1', username: 'alice', passwordHash: null, email: null, emailVerified: false, profile: {}, disabled: false, createdAt: 1, updatedAt: 1 };
-      await before.users.insertUser(user);
+      // The store classes prepare statements for the newest schema, so the old rows are written raw.
+      const before = new Database(path, { strict: true });
+      before.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
+      for (const migration of SQLITE_MIGRATIONS.slice(0, 3)) {
+        before.run(migration.sql);
+        before.run('INSERT INTO schema_migrations VALUES (?, ?, 1)', [migration.version, migration.name]);
+      }
+      before.run(`INSERT INTO users (id, username, password_hash, email, email_verified, profile, disabled, created_at, updated_at)
+        VALUES ('u1', 'alice', NULL, NULL, 0, '{}', 0, 1, 1)`);
       const metadata = {
         client_name: 'App', client_type: 'confidential' as const, redirect_uris: ['https://app.example.test/cb'], post_logout_redirect_uris: [],
         cors_origins: [], allow_wildcards: false, grant_types: ['authorization_code' as const], scopes: ['openid'], default_scopes: ['openid'],
         token_endpoint_auth_method: 'client_secret_basic' as const, skip_consent: false, access_token_format: null, audiences: [],
         id_token_signed_response_alg: 'RS256' as const, allow_insecure_redirect_uris: false,
       };
-      await before.clients.insertClient({ id: 'c1', secretHash: 'h', previousSecretHash: null, previousSecretExpiresAt: null, metadata, createdAt: 1, updatedAt: 1 });
+      before.run(`INSERT INTO clients (id, secret_hash, metadata, created_at, updated_at) VALUES ('c1', 'h', ?, 1, 1)`, [JSON.stringify(metadata)]);
       const grant = { id: 'g1', userId: 'u1', clientId: 'c1', scope: 'openid', sid: null, authTime: 1, createdAt: 1, expiresAt: 10_000, revokedAt: null };
-      await before.tokens.insertGrant(grant);
-      await before.tokens.insertAccessToken({ tokenHash: 't1', grantId: 'g1', clientId: 'c1', userId: 'u1', scope: 'openid', createdAt: 1, expiresAt: 10_000 });
-      await before.close();
+      before.run(`INSERT INTO grants (id, user_id, client_id, scope, sid, auth_time, created_at, expires_at, revoked_at)
+        VALUES ('g1', 'u1', 'c1', 'openid', NULL, 1, 1, 10000, NULL)`);
+      before.run(`INSERT INTO access_tokens (token_hash, grant_id, client_id, user_id, scope, created_at, expires_at)
+        VALUES ('t1', 'g1', 'c1', 'u1', 'openid', 1, 10000)`);
+      before.close();
 
       const after = openSqliteStore(path);
       expect(await after.schemaStatus()).toEqual({ current: SQLITE_MIGRATIONS.length, latest: SQLITE_MIGRATIONS.length });
       expect(await after.tokens.getGrant('g1')).toEqual(grant);
       expect((await after.tokens.findAccessToken('t1'))?.userId).toBe('u1');
+      // Migration 6: existing users get no attributes, existing tokens no adapter claims.
+      expect((await after.users.getUser('u1'))?.attributes).toEqual({});
+      expect((await after.tokens.findAccessToken('t1'))?.claims).toBeNull();
       await after.tokens.insertGrant({ ...grant, id: 'g2', userId: null });
       expect((await after.tokens.getGrant('g2'))?.userId).toBeNull();
       // Foreign keys are back on: removing the user cascades to its grant and that grant's token.

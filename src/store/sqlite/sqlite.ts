@@ -3,6 +3,7 @@ import { Database } from 'bun:sqlite';
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { refuseNewerSchema, type Migration } from '../migrate.ts';
 import type {
+  AuditStore,
   ClientStore,
   ConsentStore,
   DeviceCodeStore,
@@ -18,6 +19,7 @@ import type {
   UserStore,
 } from '../store.ts';
 import { StoreError } from '../store.ts';
+import { SqliteAudit } from './audit.ts';
 import { SqliteClients } from './clients.ts';
 import { SqliteDeviceCodes, SqliteRateLimits } from './devices.ts';
 import { SqliteMaintenance } from './maintenance.ts';
@@ -100,6 +102,7 @@ export class SqliteStore implements Store {
   readonly devices: DeviceCodeStore;
   readonly rateLimits: RateLimitStore;
   readonly scopes: ScopeStore;
+  readonly audit: AuditStore;
   readonly location: string;
 
   constructor(
@@ -119,6 +122,7 @@ export class SqliteStore implements Store {
     this.devices = new SqliteDeviceCodes(db);
     this.rateLimits = new SqliteRateLimits(db);
     this.scopes = new SqliteScopes(db);
+    this.audit = new SqliteAudit(db);
   }
 
   async schemaStatus(): Promise<SchemaStatus> {

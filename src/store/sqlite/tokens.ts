@@ -9,6 +9,7 @@ import type {
   RefreshTokenRecord,
   TokenStore,
 } from '../store.ts';
+import { parseJsonColumn } from './json.ts';
 
 interface GrantRow {
   id: string;
@@ -36,7 +37,8 @@ interface CodeRow {
   consumed_at: number | null;
 }
 
-interface AccessTokenRow {
+/** The columns access and refresh tokens share. */
+interface TokenRow {
   token_hash: string;
   grant_id: string;
   client_id: string;
@@ -46,7 +48,11 @@ interface AccessTokenRow {
   expires_at: number;
 }
 
-interface RefreshTokenRow extends Omit<AccessTokenRow, 'user_id'> {
+interface AccessTokenRow extends TokenRow {
+  claims: string | null;
+}
+
+interface RefreshTokenRow extends Omit<TokenRow, 'user_id'> {
   user_id: string;
   rotated_at: number | null;
 }
@@ -77,8 +83,8 @@ export class SqliteTokens implements TokenStore {
         $created_at, $expires_at, $consumed_at)`),
       findCode: db.prepare<CodeRow, [string]>('SELECT * FROM authorization_codes WHERE code_hash = ?'),
       consumeCode: db.prepare('UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ? AND consumed_at IS NULL'),
-      insertAccessToken: db.prepare(`INSERT INTO access_tokens (token_hash, grant_id, client_id, user_id, scope, created_at, expires_at)
-        VALUES ($token_hash, $grant_id, $client_id, $user_id, $scope, $created_at, $expires_at)`),
+      insertAccessToken: db.prepare(`INSERT INTO access_tokens (token_hash, grant_id, client_id, user_id, scope, claims, created_at, expires_at)
+        VALUES ($token_hash, $grant_id, $client_id, $user_id, $scope, $claims, $created_at, $expires_at)`),
       findAccessToken: db.prepare<AccessTokenRow, [string]>('SELECT * FROM access_tokens WHERE token_hash = ?'),
       insertRefreshToken: db.prepare(`INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, created_at, expires_at, rotated_at)
         VALUES ($token_hash, $grant_id, $client_id, $user_id, $scope, $created_at, $expires_at, $rotated_at)`),
@@ -177,12 +183,14 @@ export class SqliteTokens implements TokenStore {
   }
 
   async insertAccessToken(token: AccessTokenRecord): Promise<void> {
-    this.statements.insertAccessToken.run({ ...accessTokenRow(token) });
+    this.statements.insertAccessToken.run({ ...tokenRow(token), claims: token.claims === null ? null : JSON.stringify(token.claims) });
   }
 
   async findAccessToken(tokenHash: string): Promise<AccessTokenRecord | null> {
     const row = this.statements.findAccessToken.get(tokenHash);
-    return row ? accessTokenRecord(row) : null;
+    if (!row) return null;
+    const claims = row.claims === null ? null : parseJsonColumn<Record<string, unknown>>(row.claims, 'claims of an access token');
+    return { ...tokenRecord(row), claims };
   }
 
   async deleteAccessToken(tokenHash: string): Promise<boolean> {
@@ -190,12 +198,12 @@ export class SqliteTokens implements TokenStore {
   }
 
   async insertRefreshToken(token: RefreshTokenRecord): Promise<void> {
-    this.statements.insertRefreshToken.run({ ...accessTokenRow(token), rotated_at: token.rotatedAt });
+    this.statements.insertRefreshToken.run({ ...tokenRow(token), rotated_at: token.rotatedAt });
   }
 
   async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
     const row = this.statements.findRefreshToken.get(tokenHash);
-    return row ? { ...accessTokenRecord(row), userId: row.user_id, rotatedAt: row.rotated_at } : null;
+    return row ? { ...tokenRecord(row), userId: row.user_id, rotatedAt: row.rotated_at } : null;
   }
 
   async markRefreshTokenRotated(tokenHash: string, rotatedAt: number): Promise<boolean> {
@@ -217,7 +225,9 @@ function grantRecord(row: GrantRow): GrantRecord {
   };
 }
 
-function accessTokenRow(token: AccessTokenRecord): AccessTokenRow {
+type TokenFields = Omit<AccessTokenRecord, 'claims'>;
+
+function tokenRow(token: TokenFields): TokenRow {
   return {
     token_hash: token.tokenHash,
     grant_id: token.grantId,
@@ -229,7 +239,7 @@ function accessTokenRow(token: AccessTokenRecord): AccessTokenRow {
   };
 }
 
-function accessTokenRecord(row: AccessTokenRow): AccessTokenRecord {
+function tokenRecord(row: TokenRow): TokenFields {
   return {
     tokenHash: row.token_hash,
     grantId: row.grant_id,

@@ -1,6 +1,6 @@
 // Users on SQLite. Usernames are unique case-insensitively (COLLATE NOCASE).
 import type { Database, Statement } from 'bun:sqlite';
-import { type UserProfile, type UserRecord, type UserStore, StoreError } from '../store.ts';
+import { type UserAttributes, type UserProfile, type UserRecord, type UserStore, StoreError } from '../store.ts';
 import { isUniqueViolation } from './errors.ts';
 import { parseJsonColumn } from './json.ts';
 
@@ -11,6 +11,7 @@ interface UserRow {
   email: string | null;
   email_verified: number;
   profile: string;
+  attributes: string;
   disabled: number;
   created_at: number;
   updated_at: number;
@@ -24,6 +25,7 @@ function toRecord(row: UserRow): UserRecord {
     email: row.email,
     emailVerified: row.email_verified === 1,
     profile: parseJsonColumn<UserProfile>(row.profile, `profile of user ${row.id}`),
+    attributes: parseJsonColumn<UserAttributes>(row.attributes, `attributes of user ${row.id}`),
     disabled: row.disabled === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -38,6 +40,7 @@ function toRow(user: UserRecord): UserRow {
     email: user.email,
     email_verified: user.emailVerified ? 1 : 0,
     profile: JSON.stringify(user.profile),
+    attributes: JSON.stringify(user.attributes),
     disabled: user.disabled ? 1 : 0,
     created_at: user.createdAt,
     updated_at: user.updatedAt,
@@ -54,13 +57,13 @@ export class SqliteUsers implements UserStore {
 
   constructor(db: Database) {
     this.insert = db.prepare(`INSERT INTO users
-      (id, username, password_hash, email, email_verified, profile, disabled, created_at, updated_at)
-      VALUES ($id, $username, $password_hash, $email, $email_verified, $profile, $disabled, $created_at, $updated_at)`);
+      (id, username, password_hash, email, email_verified, profile, attributes, disabled, created_at, updated_at)
+      VALUES ($id, $username, $password_hash, $email, $email_verified, $profile, $attributes, $disabled, $created_at, $updated_at)`);
     this.byId = db.prepare('SELECT * FROM users WHERE id = ?');
     this.byUsername = db.prepare('SELECT * FROM users WHERE username = ?');
     this.all = db.prepare('SELECT * FROM users ORDER BY username');
     this.update = db.prepare(`UPDATE users SET username = $username, password_hash = $password_hash, email = $email,
-      email_verified = $email_verified, profile = $profile, disabled = $disabled, updated_at = $updated_at WHERE id = $id`);
+      email_verified = $email_verified, profile = $profile, attributes = $attributes, disabled = $disabled, updated_at = $updated_at WHERE id = $id`);
     this.remove = db.prepare('DELETE FROM users WHERE id = ?');
   }
 
