@@ -1,7 +1,10 @@
 // Runs the HTTP server over an opened installation: loads the keys, keeps them fresh, purges expired
 // rows, listens, and shuts down gracefully (stop accepting, finish in-flight requests, close the store).
+import { createHooks } from './adapter/hooks.ts';
+import { loadAdapter } from './adapter/load.ts';
 import { createApp } from './app.ts';
 import type { Deps } from './deps.ts';
+import { createEvents } from './events/events.ts';
 import type { Installation } from './installation.ts';
 import { Keyring } from './keys/keyring.ts';
 import type { Logger } from './log.ts';
@@ -18,9 +21,14 @@ export interface RunningServer {
 
 export async function startServer(installation: Installation, log: Logger): Promise<RunningServer> {
   const { config, store, sealer, secret, clock } = installation;
+  // Before anything listens: a broken adapter stops the start with a sentence naming the file.
+  const adapter = await loadAdapter(config.adapter);
+  if (config.adapter !== '') log.info('adapter loaded', { path: config.adapter, hooks: Object.keys(adapter).join(',') });
+  const hooks = createHooks({ adapter, secret, config, log });
   const keyring = new Keyring({ store: store.keys, sealer, clock, log });
   await keyring.reload();
-  const deps: Deps = { config, store, keyring, clock, log, csrf: createCsrf(secret) };
+  const events = createEvents({ audit: store.audit, hooks, log });
+  const deps: Deps = { config, store, keyring, clock, log, csrf: createCsrf(secret), hooks, events };
   // Bun shares a port between listeners by default (SO_REUSEPORT); a second idp on a taken port must fail instead.
   const app = createApp(deps).listen({ hostname: config.host, port: config.port, reusePort: false, development: false });
   const server = app.server;

@@ -14,6 +14,9 @@ export const SUPPORTED_GRANT_TYPES = [
 ] as const;
 export type GrantType = (typeof SUPPORTED_GRANT_TYPES)[number];
 
+export const SUBJECT_TYPES = ['public', 'pairwise'] as const;
+export type SubjectType = (typeof SUBJECT_TYPES)[number];
+
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
@@ -41,4 +44,8 @@ export interface ClientMetadata {
   id_token_signed_response_alg: SigningAlg;
   /** Allows http redirect URIs on hosts other than loopback (development setups only). */
   allow_insecure_redirect_uris: boolean;
+  /** OIDC Core §8: `pairwise` gives each sector a different `sub` for the same user. Absent means public. */
+  subject_type?: SubjectType;
+  /** The host pairwise subjects are computed for; absent means the one host of the redirect URIs. */
+  sector_identifier?: string;
 }

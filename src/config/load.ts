@@ -1,7 +1,7 @@
 // Resolves the configuration: defaults < config file < IDP_* environment < command-line flags.
 // Every value is checked here, before anything starts, and a mistake names the key and its source.
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { type Config, envName, RESERVED_ENV, SETTING_KEYS, SETTINGS, type SettingKey, type Settings } from './schema.ts';
 
@@ -65,6 +65,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
   }
   const config = { ...(settings as unknown as Settings), data_dir: dataDir };
   config.database = resolveDatabase(config.database, dataDir);
+  // A relative adapter path is read where it was written: next to the config file, else from the working directory.
+  if (config.adapter !== '' && raw.adapter) config.adapter = resolve(raw.adapter.source === file ? dirname(file) : process.cwd(), config.adapter);
   return config;
 }
 
@@ -117,6 +119,9 @@ export function parseSetting(key: SettingKey, value: unknown, source: string): u
     }
     case 'url':
       return typeof value === 'string' ? parseIssuer(value, key, source) : fail('a URL');
+    case 'path':
+      // Empty means none (the default), so an environment variable can switch a file's setting off.
+      return typeof value === 'string' ? value.trim() : fail('a file path');
     case 'database':
       if (typeof value !== 'string' || !/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(value.trim())) {
         return fail('sqlite:PATH or postgres://user:pass@host/db');

@@ -29,6 +29,8 @@ export interface Settings {
   key_reload_interval: number;
   database: string;
   log_level: LogLevel;
+  adapter: string;
+  audit_retention: number;
 }
 
 export type SettingKey = keyof Settings;
@@ -47,7 +49,7 @@ type Kind<T> = T extends boolean
   ? { type: 'boolean' }
   : T extends number
     ? { type: 'integer'; min: number; max?: number }
-    : { type: 'string' } | { type: 'url' } | { type: 'database' } | { type: 'enum'; values: readonly string[] };
+    : { type: 'string' } | { type: 'url' } | { type: 'database' } | { type: 'path' } | { type: 'enum'; values: readonly string[] };
 
 export type SettingDef<T> = Kind<T> & {
   /** A fixed default, or one derived from other settings (issuer from port, database from data dir). */
@@ -112,6 +114,19 @@ export const SETTINGS: { [K in SettingKey]: SettingDef<Settings[K]> } = {
     description: 'sqlite:PATH (relative to the data dir) or postgres://user:pass@host/db.',
   },
   log_level: { type: 'enum', values: LOG_LEVELS, default: 'info', description: 'Lowest level of log line written.' },
+  adapter: {
+    type: 'path',
+    default: '',
+    shownDefault: '(none)',
+    description:
+      'A TypeScript or JavaScript module that customises claims, decisions and lifetimes (docs/adapter.md); relative to the config file that names it, else to the working directory.',
+  },
+  audit_retention: {
+    type: 'integer',
+    min: 0,
+    default: 7776000,
+    description: 'Seconds audit events are kept before the background purge deletes them; 0 keeps them forever.',
+  },
 };
 
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];

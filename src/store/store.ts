@@ -186,6 +186,8 @@ export interface AuditStore {
   append(event: Omit<AuditEventRecord, 'id'>): Promise<void>;
   /** The newest `limit` events matching the query, oldest first. */
   list(query: AuditQuery): Promise<AuditEventRecord[]>;
+  /** Retention (the audit_retention setting): deletes up to `batchSize` events older than `before`; returns how many. */
+  deleteOlderThan(before: number, batchSize: number): Promise<number>;
 }
 
 export interface MaintenanceStore {

@@ -1,5 +1,8 @@
 // An app over real components (SQLite file, sealed keys) exercised with app.handle(), no socket.
+import { createHooks } from '../../src/adapter/hooks.ts';
+import type { Adapter } from '../../src/adapter/types.ts';
 import { createApp } from '../../src/app.ts';
+import { createEvents } from '../../src/events/events.ts';
 import type { SigningAlg } from '../../src/config/schema.ts';
 import { createInitialKeys } from '../../src/keys/manage.ts';
 import { createLogger } from '../../src/log.ts';
@@ -11,13 +14,18 @@ export interface TestApp extends TestEnv {
   logLines: string[];
 }
 
-export async function testApp(options: { settings?: Record<string, string | number>; alg?: SigningAlg } = {}): Promise<TestApp> {
+export async function testApp(
+  options: { settings?: Record<string, string | number>; alg?: SigningAlg; adapter?: Adapter } = {},
+): Promise<TestApp> {
   const env = await testEnv(options.settings);
   await createInitialKeys({ store: env.store.keys, sealer: env.sealer, clock: env.clock, config: env.config }, options.alg ?? 'RS256');
   await env.keyring.reload();
   const logLines: string[] = [];
   const log = createLogger('debug', (line) => logLines.push(line));
-  const app = createApp({ config: env.config, store: env.store, keyring: env.keyring, clock: env.clock, log, csrf: createCsrf(new Uint8Array(32).fill(7)) });
+  const secret = new Uint8Array(32).fill(7);
+  const hooks = createHooks({ adapter: options.adapter ?? {}, secret, config: env.config, log });
+  const events = createEvents({ audit: env.store.audit, hooks, log });
+  const app = createApp({ config: env.config, store: env.store, keyring: env.keyring, clock: env.clock, log, csrf: createCsrf(secret), hooks, events });
   return {
     ...env,
     logLines,

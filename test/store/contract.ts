@@ -1116,6 +1116,15 @@ export function storeContract(backend: string, factory: StoreFactory): void {
         expect(await store.maintenance.purgeExpired(NOW, 10)).toBe(0);
         expect((await store.audit.list({ userId: 'gone', limit: 10 })).map((e) => e.type)).toEqual(['user.created']);
       });
+
+      it('deletes events older than the retention, in batches', async () => {
+        for (let i = 0; i < 5; i++) await store.audit.append(event(NOW - 100 + i, 'login.failed', 'u1', null));
+        await store.audit.append(event(NOW, 'login.succeeded', 'u1', null));
+        expect(await store.audit.deleteOlderThan(NOW - 50, 3)).toBe(3);
+        expect(await store.audit.deleteOlderThan(NOW - 50, 3)).toBe(2);
+        expect(await store.audit.deleteOlderThan(NOW - 50, 3)).toBe(0);
+        expect((await store.audit.list({ limit: 10 })).map((e) => e.type)).toEqual(['login.succeeded']);
+      });
     });
   });
 }

@@ -15,6 +15,7 @@ interface AuditRow {
 export class SqliteAudit implements AuditStore {
   private readonly insert: Statement;
   private readonly select: Statement<AuditRow, [number, string | null, string | null, number]>;
+  private readonly deleteOld: Statement;
 
   constructor(db: Database) {
     this.insert = db.prepare(`INSERT INTO audit_events (at, type, user_id, client_id, details)
@@ -23,6 +24,7 @@ export class SqliteAudit implements AuditStore {
     this.select = db.prepare(`SELECT * FROM audit_events
       WHERE at >= ?1 AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR client_id = ?3)
       ORDER BY id DESC LIMIT ?4`);
+    this.deleteOld = db.prepare('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? ORDER BY id LIMIT ?)');
   }
 
   async append(event: Omit<AuditEventRecord, 'id'>): Promise<void> {
@@ -45,5 +47,9 @@ export class SqliteAudit implements AuditStore {
       clientId: row.client_id,
       details: parseJsonColumn<Record<string, unknown>>(row.details, `details of audit event ${row.id}`),
     }));
+  }
+
+  async deleteOlderThan(before: number, batchSize: number): Promise<number> {
+    return this.deleteOld.run(before, batchSize).changes;
   }
 }
