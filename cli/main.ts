@@ -2,7 +2,9 @@
 // The idp command: one commander program, one catch that turns every failure into one sentence.
 import { Command } from 'commander';
 import { VERSION } from '../src/version.ts';
+import { auditCommand } from './commands/audit.ts';
 import { clientCommand } from './commands/client.ts';
+import { dbCommand } from './commands/db.ts';
 import { discoveryCommand } from './commands/discovery.ts';
 import { initCommand } from './commands/init.ts';
 import { keysCommand } from './commands/keys.ts';
@@ -26,7 +28,9 @@ export function buildProgram(): Command {
     .addCommand(scopeCommand())
     .addCommand(keysCommand())
     .addCommand(tokensCommand())
-    .addCommand(discoveryCommand());
+    .addCommand(auditCommand())
+    .addCommand(discoveryCommand())
+    .addCommand(dbCommand());
   // Route commander's own errors (unknown option, bad value) through the same exit path.
   const exitOverride = (command: Command) => {
     command.exitOverride();

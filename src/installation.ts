@@ -9,7 +9,7 @@ import { createInitialKeys } from './keys/manage.ts';
 import type { KeyView } from './keys/lifecycle.ts';
 import { createSealer, type Sealer } from './keys/seal.ts';
 import { createServerSecret, readServerSecret } from './keys/server_secret.ts';
-import { openStore } from './store/open.ts';
+import { openStore, storeOptions } from './store/open.ts';
 import type { SigningKeyRecord, Store } from './store/store.ts';
 
 export interface Installation {
@@ -23,6 +23,8 @@ export interface Installation {
 
 export interface OpenOptions extends LoadConfigOptions {
   clock?: Clock;
+  /** PostgreSQL: migrate a database whose schema is behind (idp serve --migrate); see store/open.ts. */
+  migrate?: boolean;
 }
 
 /** Opens an initialised data dir; fails clearly when it is not one. */
@@ -32,7 +34,7 @@ export async function openInstallation(options: OpenOptions): Promise<Installati
   const notInitialised = () =>
     new IdpError(`The data dir ${config.data_dir} is not initialised; run: idp init --data-dir ${config.data_dir}`);
   if (config.database.startsWith('sqlite:') && !existsSync(config.database.slice('sqlite:'.length))) throw notInitialised();
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, storeOptions(config, options.migrate));
   try {
     const keys = await store.keys.listSigningKeys();
     if (keys.length === 0) throw notInitialised();
@@ -84,7 +86,7 @@ export async function initialiseInstallation(options: InitialiseOptions): Promis
     flags: { ...options.flags, ...options.settings },
   });
   mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, storeOptions(config, options.migrate));
   let hasKeys: boolean;
   try {
     hasKeys = (await store.keys.listSigningKeys()).length > 0;

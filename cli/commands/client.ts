@@ -12,15 +12,16 @@ import {
   rotateClientSecret,
   updateClient,
 } from '../../src/clients/clients.ts';
-import { AUTH_METHODS, CLIENT_TYPES, type ClientType, SUPPORTED_GRANT_TYPES } from '../../src/clients/metadata.ts';
+import { AUTH_METHODS, CLIENT_TYPES, type ClientType, SUBJECT_TYPES, SUPPORTED_GRANT_TYPES } from '../../src/clients/metadata.ts';
 import { redirectUriProblem } from '../../src/clients/redirect_uri.ts';
 import { epochSeconds } from '../../src/clock.ts';
+import { changedFields } from '../../src/events/changes.ts';
 import { ACCESS_TOKEN_FORMATS, SIGNING_ALGS, type SigningAlg } from '../../src/config/schema.ts';
 import type { Installation } from '../../src/installation.ts';
 import { activeAlgorithms } from '../../src/keys/lifecycle.ts';
 import type { ClientRecord } from '../../src/store/store.ts';
 import { revokeTokensOfClient } from '../../src/tokens/revoke.ts';
-import { withInstallation } from '../context.ts';
+import { withEvents, withInstallation } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { isoTime, print, table } from '../output.ts';
 import { askText, confirmOrFail } from '../prompt.ts';
@@ -41,6 +42,8 @@ interface ClientOptions {
   idTokenAlg?: string;
   authMethod?: string;
   allowInsecureRedirectUris?: boolean;
+  subjectType?: string;
+  sectorIdentifier?: string;
   json?: boolean;
 }
 
@@ -96,6 +99,15 @@ function addClientOptions(command: Command, mode: 'add' | 'update'): Command {
     .option('--audience <audience>', `audience of JWT access tokens, the client id when none (${list})`, collect)
     .addOption(new Option('--id-token-alg <alg>', 'ID token signing algorithm').choices(SIGNING_ALGS))
     .addOption(new Option('--auth-method <method>', 'token endpoint authentication method').choices(AUTH_METHODS))
+    .addOption(
+      new Option('--subject-type <type>', 'public: sub is the user id; pairwise: a different sub per sector (host) for the same user (OIDC Core §8)').choices(
+        SUBJECT_TYPES,
+      ),
+    )
+    .option(
+      '--sector-identifier <host>',
+      `host the pairwise sub is computed for (default: the one host of the redirect URIs; needed when they have several)${mode === 'update' ? '; "" removes it' : ''}`,
+    )
     .option('--allow-insecure-redirect-uris', 'allow http redirect URIs on hosts other than loopback (development only)');
   if (mode === 'update') command.option('--no-allow-insecure-redirect-uris', 'require https again (loopback excepted)');
   return command.option('--json', 'print one JSON document');
@@ -121,6 +133,8 @@ function toInput(options: ClientOptions): ClientInput {
   if (options.idTokenAlg !== undefined) input.idTokenAlg = options.idTokenAlg;
   if (options.authMethod !== undefined) input.authMethod = options.authMethod;
   if (options.allowInsecureRedirectUris !== undefined) input.allowInsecureRedirectUris = options.allowInsecureRedirectUris;
+  if (options.subjectType !== undefined) input.subjectType = options.subjectType;
+  if (options.sectorIdentifier !== undefined) input.sectorIdentifier = options.sectorIdentifier === '' ? null : options.sectorIdentifier;
   return input;
 }
 
@@ -179,6 +193,8 @@ function clientDetails(client: ClientRecord): string {
     ['token_format', view.access_token_format ?? '(the access_token_format setting)'],
     ['audiences', listText(view.audiences, '(the client id)')],
     ['id_token_alg', view.id_token_signed_response_alg],
+    ['subject_type', view.subject_type],
+    ...(view.sector_identifier === null ? [] : [['sector_identifier', view.sector_identifier] as const]),
     ['insecure_redirects', view.allow_insecure_redirect_uris ? 'allowed' : 'no'],
     ['created', view.created_at],
     ['updated', view.updated_at],
@@ -221,10 +237,12 @@ export function clientCommand(): Command {
 
   addClientOptions(client.command('add').description('register a client; prints its client_id and, once, its client_secret'), 'add').action(
     async (options: ClientOptions, command: Command) => {
-      const { client: added, secret } = await withInstallation(command, async (installation) => {
+      const { client: added, secret } = await withEvents(command, async (installation, events) => {
         const input = await completeForAdd(toInput(options));
         await requireSigningKey(installation, input.idTokenAlg);
-        return createClient({ ...clientDeps(installation), knownScopes: await knownScopeNames(installation.store.scopes) }, input);
+        const created = await createClient({ ...clientDeps(installation), knownScopes: await knownScopeNames(installation.store.scopes) }, input);
+        await events.record('client.created', { clientId: created.client.id }, { name: created.client.metadata.client_name });
+        return created;
       },
       );
       print({ json: options.json === true }, withSecretJson(added, secret), () =>
@@ -268,9 +286,13 @@ export function clientCommand(): Command {
   ).action(async (id: string, options: ClientOptions, command: Command) => {
     const input = toInput(options);
     if (Object.keys(input).length === 0) throw new CliError('Nothing to change; pass at least one flag of idp client add (see idp client update --help).');
-    const updated = await withInstallation(command, async (installation) => {
+    const updated = await withEvents(command, async (installation, events) => {
       await requireSigningKey(installation, input.idTokenAlg);
-      return updateClient({ ...clientDeps(installation), knownScopes: await knownScopeNames(installation.store.scopes) }, id, input);
+      const before = await findClient(installation.store.clients, id);
+      const after = await updateClient({ ...clientDeps(installation), knownScopes: await knownScopeNames(installation.store.scopes) }, id, input);
+      const fields = changedFields(before.metadata, after.metadata);
+      await events.record('client.updated', { clientId: after.id }, { name: after.metadata.client_name, fields });
+      return after;
     });
     print({ json: options.json === true }, clientView(updated), () => `Client ${updated.metadata.client_name} (${updated.id}) updated.`);
   });
@@ -283,7 +305,7 @@ export function clientCommand(): Command {
     .option('--yes', 'do not ask for confirmation (required when not running on a terminal)')
     .option('--json', 'print one JSON document')
     .action(async (id: string, options: JsonOption & { yes?: boolean }, command: Command) => {
-      const { removed, grants } = await withInstallation(command, async (installation) => {
+      const { removed, grants } = await withEvents(command, async (installation, events) => {
         const found = await findClient(installation.store.clients, id);
         await confirmOrFail({
           message: `Remove client ${found.metadata.client_name} (${found.id}) with its consents, grants and tokens?`,
@@ -293,7 +315,13 @@ export function clientCommand(): Command {
         // Deleting the client deletes its grants and tokens too; revoking first counts them, and leaves
         // none usable should the delete fail.
         const revoked = await revokeTokensOfClient(installation, found.id);
-        return { removed: await removeClient(clientDeps(installation), found.id), grants: revoked.grants };
+        if (revoked.grants > 0) {
+          const details = { by: 'client_removed', what: 'all_grants', grant_id: null, grants: revoked.grants } as const;
+          await events.record('token.revoked', { clientId: found.id }, details);
+        }
+        const gone = await removeClient(clientDeps(installation), found.id);
+        await events.record('client.removed', { clientId: gone.id }, { name: gone.metadata.client_name });
+        return { removed: gone, grants: revoked.grants };
       });
       print({ json: options.json === true }, { ...clientView(removed), revoked_grants: grants }, () =>
         `Client ${removed.metadata.client_name} (${removed.id}) removed; ${grants} ${grants === 1 ? 'grant' : 'grants'} revoked.`,
@@ -308,9 +336,12 @@ export function clientCommand(): Command {
     .option('--grace <seconds>', 'keep accepting the previous secret for this many seconds (default 0: it stops at once)', parseGrace)
     .option('--json', 'print one JSON document')
     .action(async (id: string, options: JsonOption & { grace?: number }, command: Command) => {
-      const { client: rotated, secret } = await withInstallation(command, (installation) =>
-        rotateClientSecret(clientDeps(installation), id, options.grace ?? 0),
-      );
+      const { client: rotated, secret } = await withEvents(command, async (installation, events) => {
+        const result = await rotateClientSecret(clientDeps(installation), id, options.grace ?? 0);
+        const details = { name: result.client.metadata.client_name, grace_seconds: options.grace ?? 0 };
+        await events.record('client.secret_rotated', { clientId: result.client.id }, details);
+        return result;
+      });
       const previousUntil = rotated.previousSecretExpiresAt;
       const json = { ...withSecretJson(rotated, secret), previous_secret_expires_at: previousUntil === null ? null : isoTime(previousUntil) };
       print({ json: options.json === true }, json, () =>

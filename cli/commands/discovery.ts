@@ -18,7 +18,7 @@ export function discoveryCommand(): Command {
     .option('--json', 'print one JSON document (the default for this command)')
     .action(async (options: { out?: string; json?: boolean }, command: Command) => {
       const metadata = await withInstallation(command, async ({ config, store, clock }) => {
-        const scopes = (await listScopes(store.scopes)).map((scope) => scope.name);
+        const scopes = await listScopes(store.scopes);
         return buildMetadata(config, activeAlgorithms(await store.keys.listSigningKeys(), epochSeconds(clock)), scopes);
       });
       const text = JSON.stringify(metadata, null, 2) + '\n';

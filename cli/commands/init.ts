@@ -59,12 +59,12 @@ export function initCommand(): Command {
       const { config, keys } = result;
       print(
         { json: options.json === true },
-        { data_dir: config.data_dir, issuer: config.issuer, database: config.database, signing_alg: config.signing_alg, keys: keys.map(keyJson) },
+        { data_dir: config.data_dir, issuer: config.issuer, database: result.store.location, signing_alg: config.signing_alg, keys: keys.map(keyJson) },
         () =>
           [
             `Initialised ${config.data_dir}`,
             `  issuer    ${config.issuer}`,
-            `  database  ${config.database}`,
+            `  database  ${result.store.location}`,
             '',
             table(
               ['KID', 'ALG', 'STATE', 'SIGNS FROM'],

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import type { KeyView } from '../../src/keys/lifecycle.ts';
 import { listKeys, retireKey, rotateKey } from '../../src/keys/manage.ts';
 import type { Installation } from '../../src/installation.ts';
-import { withInstallation } from '../context.ts';
+import { withEvents, withInstallation } from '../context.ts';
 import { parseAlg } from '../options.ts';
 import { isoTime, keyJson, print, table } from '../output.ts';
 import type { SigningAlg } from '../../src/config/schema.ts';
@@ -46,9 +46,11 @@ export function keysCommand(): Command {
     .option('--now', 'sign with the new key at once (for a leaked key; clients with a cached JWKS may fail until they refetch)')
     .option('--json', 'print one JSON document')
     .action(async (options: { alg?: SigningAlg; now?: boolean; json?: boolean }, command: Command) => {
-      const view = await withInstallation(command, (installation) =>
-        rotateKey(adminDeps(installation), options.alg ?? installation.config.signing_alg, { now: options.now === true }),
-      );
+      const view = await withEvents(command, async (installation, events) => {
+        const rotated = await rotateKey(adminDeps(installation), options.alg ?? installation.config.signing_alg, { now: options.now === true });
+        await events.record('key.rotated', {}, { kid: rotated.kid, alg: rotated.alg, activates_at: rotated.activatesAt });
+        return rotated;
+      });
       print({ json: options.json === true }, keyJson(view), () =>
         view.state === 'active'
           ? `New ${view.alg} key ${view.kid} signs from now on; running servers switch within key_reload_interval.`
@@ -65,9 +67,11 @@ export function keysCommand(): Command {
     .option('--force', 'retire even though tokens it signed may still be valid')
     .option('--json', 'print one JSON document')
     .action(async (kid: string, options: { force?: boolean; json?: boolean }, command: Command) => {
-      const view = await withInstallation(command, (installation) =>
-        retireKey(adminDeps(installation), kid, { force: options.force === true }),
-      );
+      const view = await withEvents(command, async (installation, events) => {
+        const retired = await retireKey(adminDeps(installation), kid, { force: options.force === true });
+        await events.record('key.retired', {}, { kid: retired.kid, alg: retired.alg, force: options.force === true });
+        return retired;
+      });
       print({ json: options.json === true }, keyJson(view), () => `Key ${view.kid} is retired and no longer published.`);
     });
 

@@ -13,6 +13,7 @@ interface ServeOptions {
   host?: string;
   port?: number;
   issuer?: string;
+  migrate?: boolean;
 }
 
 export function serveCommand(): Command {
@@ -21,6 +22,7 @@ export function serveCommand(): Command {
     .option('--host <host>', 'address to listen on (setting host)')
     .option('--port <port>', 'port to listen on (setting port)', parsePort)
     .option('--issuer <url>', 'public URL of the provider (setting issuer)')
+    .option('--migrate', 'apply pending PostgreSQL migrations first (an empty database, and SQLite, need no flag)')
     .action(async (options: ServeOptions, command: Command) => {
       const global = globalOptions(command);
       const installation = await initialiseInstallation({
@@ -28,6 +30,7 @@ export function serveCommand(): Command {
         env: process.env,
         flags: { host: options.host, port: options.port, issuer: options.issuer },
         ifAlreadyInitialised: 'open',
+        migrate: options.migrate === true,
       });
       const { config } = installation;
       const log = createLogger(config.log_level);

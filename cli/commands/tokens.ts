@@ -5,9 +5,10 @@ import { Command } from 'commander';
 import { findClient } from '../../src/clients/clients.ts';
 import type { Installation } from '../../src/installation.ts';
 import type { GrantOwner, GrantRecord } from '../../src/store/store.ts';
+import { findToken } from '../../src/tokens/lookup.ts';
 import { listGrants, type RevokeCounts, revokeToken, revokeTokensOfClient, revokeTokensOfUser } from '../../src/tokens/revoke.ts';
 import { findUser } from '../../src/users/users.ts';
-import { withInstallation } from '../context.ts';
+import { type AdminEvents, withEvents, withInstallation } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { isoTime, print, table } from '../output.ts';
 
@@ -66,18 +67,33 @@ function revokeText(result: RevokeResult): string {
   }
 }
 
-async function revoke(installation: Installation, target: { kind: 'token' | 'client' | 'user'; value: string }): Promise<RevokeResult> {
+async function revoke(
+  installation: Installation,
+  events: AdminEvents,
+  target: { kind: 'token' | 'client' | 'user'; value: string },
+): Promise<RevokeResult> {
   switch (target.kind) {
-    case 'token':
-      return { kind: 'token', tokenType: await revokeToken(installation, target.value) };
+    case 'token': {
+      // Looked up first only to name the grant, user and client in the audit log.
+      const found = await findToken(installation.store.tokens, target.value);
+      const tokenType = await revokeToken(installation, target.value);
+      if (found && tokenType !== null) {
+        const { grantId, userId, clientId } = found.record;
+        const what = tokenType === 'refresh_token' ? 'grant' : 'access_token';
+        await events.record('token.revoked', { userId, clientId }, { by: 'admin', what, grant_id: grantId, grants: what === 'grant' ? 1 : 0 });
+      }
+      return { kind: 'token', tokenType };
+    }
     case 'client': {
       const client = await findClient(installation.store.clients, target.value);
       const counts = await revokeTokensOfClient(installation, client.id);
+      if (counts.grants > 0) await events.record('token.revoked', { clientId: client.id }, { by: 'admin', what: 'all_grants', grant_id: null, grants: counts.grants });
       return { kind: 'client', clientId: client.id, clientName: client.metadata.client_name, counts };
     }
     case 'user': {
       const user = await findUser(installation.store.users, target.value);
       const counts = await revokeTokensOfUser(installation, user.id);
+      if (counts.grants > 0) await events.record('token.revoked', { userId: user.id }, { by: 'admin', what: 'all_grants', grant_id: null, grants: counts.grants });
       return { kind: 'user', userId: user.id, username: user.username, counts };
     }
   }
@@ -153,7 +169,7 @@ export function tokensCommand(): Command {
     .option('--json', 'print one JSON document')
     .action(async (options: TargetOptions, command: Command) => {
       const target = exactlyOne(options, ['token', 'client', 'user'] as const);
-      const result = await withInstallation(command, (installation) => revoke(installation, target));
+      const result = await withEvents(command, (installation, events) => revoke(installation, events, target));
       print({ json: options.json === true }, revokeJson(result), () => revokeText(result));
     });
 

@@ -1,5 +1,6 @@
 // `idp user add | list | show | update | set-password | disable | enable | remove`: the accounts that sign in.
 import { Command, Option } from 'commander';
+import { changedFields } from '../../src/events/changes.ts';
 import type { Installation } from '../../src/installation.ts';
 import type { UserRecord } from '../../src/store/store.ts';
 import { type RevokeCounts, revokeTokensOfUser } from '../../src/tokens/revoke.ts';
@@ -16,7 +17,7 @@ import {
   type UserFields,
   userView,
 } from '../../src/users/users.ts';
-import { withInstallation } from '../context.ts';
+import { withEvents, withInstallation } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { print, table } from '../output.ts';
 import { askNewPassword, askText, confirmOrFail } from '../prompt.ts';
@@ -51,6 +52,7 @@ interface AddOptions extends ProfileOptions, PasswordOptions {
   username?: string;
   email?: string;
   emailVerified?: boolean;
+  attr?: string[];
   json?: boolean;
 }
 
@@ -58,6 +60,8 @@ interface UpdateOptions extends ProfileOptions {
   username?: string;
   email?: string;
   emailVerified?: boolean;
+  attr?: string[];
+  removeAttr?: string[];
   json?: boolean;
 }
 
@@ -95,6 +99,41 @@ function profileFrom(options: ProfileOptions): Partial<Record<ProfileClaim, stri
     if (value !== undefined) profile[claim] = value === '' ? null : value;
   }
   return profile;
+}
+
+/** Collects a repeatable flag; left undefined when the flag is absent. */
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+const ATTR_HELP = 'set a user attribute, repeatable: NAME=VALUE, and a value with a comma is a list (groups=admins,staff; a trailing comma makes a one-item list)';
+
+/**
+ * The attribute changes of --attr NAME=VALUE and --remove-attr NAME. A value with a comma is a list
+ * of its comma-separated items (trimmed, empty ones dropped): `groups=a,b` is ["a","b"], `groups=a,` is ["a"].
+ */
+function attributesFrom(set: readonly string[] = [], remove: readonly string[] = []): Record<string, string | string[] | null> {
+  const changes: Record<string, string | string[] | null> = {};
+  for (const name of remove) changes[name] = null;
+  for (const pair of set) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new CliError(`--attr takes NAME=VALUE, got ${JSON.stringify(pair)}.`);
+    const name = pair.slice(0, equals);
+    const value = pair.slice(equals + 1);
+    if (Object.hasOwn(changes, name)) {
+      throw new CliError(changes[name] === null ? `Attribute ${name} is both set and removed; pass one of --attr and --remove-attr.` : `Attribute ${name} is set twice.`);
+    }
+    if (value === '') throw new CliError(`--attr ${name}= has no value; to remove the attribute use --remove-attr ${name}.`);
+    if (value.includes(',')) {
+      const items = value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+      if (items.length === 0) throw new CliError(`--attr ${name}=${value} has no list items; to remove the attribute use --remove-attr ${name}.`);
+      changes[name] = items;
+    } else {
+      changes[name] = value;
+    }
+  }
+  return changes;
 }
 
 /** The new password from --password, --password-stdin, or asked twice on a terminal. */
@@ -145,12 +184,16 @@ function userDetails(user: UserRecord): string {
       const value = user.profile[claim];
       return value === undefined ? [] : [[claim, value] as const];
     }),
+    ...Object.entries(user.attributes).map(([name, value], index) => [index === 0 ? 'attributes' : '', `${name}=${attributeText(value)}`] as const),
     ['status', view.disabled ? 'disabled' : 'enabled'],
     ['password', view.has_password ? 'set' : 'not set'],
     ['created', view.created_at],
     ['updated', view.updated_at],
   ]);
 }
+
+/** An attribute value as --attr would take it: a list comma-separated, a one-item list with a trailing comma. */
+const attributeText = (value: string | string[]) => (typeof value === 'string' ? value : value.length === 1 ? `${value[0]},` : value.join(','));
 
 function userTable(users: readonly UserRecord[]): string {
   if (users.length === 0) return 'No users yet; add one with: idp user add --username NAME';
@@ -186,9 +229,11 @@ export function userCommand(): Command {
       false,
     ),
   )
+    .option('--attr <name=value>', ATTR_HELP, collect)
     .option('--json', 'print one JSON document')
     .action(async (options: AddOptions, command: Command) => {
-      const created = await withInstallation(command, async (installation) => {
+      const attributes = attributesFrom(options.attr);
+      const created = await withEvents(command, async (installation, events) => {
         const username = options.username ?? (await askText({ message: 'Username', flag: '--username' }));
         const password = await newPassword(options, username);
         const fields: UserFields & { username: string; password: string } = {
@@ -198,7 +243,10 @@ export function userCommand(): Command {
         };
         if (options.email !== undefined) fields.email = options.email === '' ? null : options.email;
         if (options.emailVerified !== undefined) fields.emailVerified = options.emailVerified;
-        return createUser(userDeps(installation), fields);
+        if (Object.keys(attributes).length > 0) fields.attributes = attributes;
+        const added = await createUser(userDeps(installation), fields);
+        await events.record('user.created', { userId: added.id }, { username: added.username });
+        return added;
       });
       print({ json: options.json === true }, userView(created), () => `User ${created.username} added with id ${created.id}.`);
     });
@@ -227,7 +275,7 @@ export function userCommand(): Command {
   addProfileOptions(
     user
       .command('update')
-      .description('change the username, email or profile claims; the id (sub) never changes')
+      .description('change the username, email, profile claims or attributes; the id (sub) never changes')
       .argument(USER_ARGUMENT[0], `${USER_ARGUMENT[1]} (put -- before one that starts with -)`)
       .option('--username <username>', 'new login name')
       .option('--email <email>', 'new email address (resets email_verified unless --email-verified); "" removes it')
@@ -235,6 +283,8 @@ export function userCommand(): Command {
       .option('--no-email-verified', 'mark the email address as not verified'),
     true,
   )
+    .option('--attr <name=value>', `${ATTR_HELP}; replaces that attribute's value`, collect)
+    .option('--remove-attr <name>', 'remove a user attribute, repeatable', collect)
     .option('--json', 'print one JSON document')
     .action(async (name: string, options: UpdateOptions, command: Command) => {
       const fields: UserFields = {};
@@ -243,11 +293,19 @@ export function userCommand(): Command {
       if (options.emailVerified !== undefined) fields.emailVerified = options.emailVerified;
       const profile = profileFrom(options);
       if (Object.keys(profile).length > 0) fields.profile = profile;
+      const attributes = attributesFrom(options.attr, options.removeAttr);
+      if (Object.keys(attributes).length > 0) fields.attributes = attributes;
       if (Object.keys(fields).length === 0) {
-        const flags = ['--username', '--email', '--email-verified', ...PROFILE_CLAIMS.map((claim) => PROFILE_FLAGS[claim].flag.split(' ')[0])];
+        const flags = ['--username', '--email', '--email-verified', ...PROFILE_CLAIMS.map((claim) => PROFILE_FLAGS[claim].flag.split(' ')[0]), '--attr', '--remove-attr'];
         throw new CliError(`Nothing to change; pass at least one of ${flags.join(', ')}.`);
       }
-      const updated = await withInstallation(command, (installation) => updateUser(userDeps(installation), name, fields));
+      const updated = await withEvents(command, async (installation, events) => {
+        const before = await findUser(installation.store.users, name);
+        const after = await updateUser(userDeps(installation), name, fields);
+        const changed = changedFields(userView(before), userView(after), ['created_at', 'updated_at']);
+        await events.record('user.updated', { userId: after.id }, { username: after.username, fields: changed });
+        return after;
+      });
       print({ json: options.json === true }, userView(updated), () => `User ${updated.username} updated.`);
     });
 
@@ -260,9 +318,11 @@ export function userCommand(): Command {
   )
     .option('--json', 'print one JSON document')
     .action(async (name: string, options: PasswordOptions & JsonOption, command: Command) => {
-      const updated = await withInstallation(command, async (installation) => {
+      const updated = await withEvents(command, async (installation, events) => {
         const found = await findUser(installation.store.users, name);
-        return setPassword(userDeps(installation), name, await newPassword(options, found.username));
+        const changed = await setPassword(userDeps(installation), name, await newPassword(options, found.username));
+        await events.record('user.password_changed', { userId: changed.id }, { username: changed.username });
+        return changed;
       });
       print({ json: options.json === true }, userView(updated), () => `The password of ${updated.username} is changed.`);
     });
@@ -282,10 +342,15 @@ export function userCommand(): Command {
       .allowUnknownOption()
       .option('--json', 'print one JSON document')
       .action(async (name: string, options: JsonOption, command: Command) => {
-        const { changed, revoked } = await withInstallation(command, async (installation) => {
+        const { changed, revoked } = await withEvents(command, async (installation, events) => {
           const user = await setDisabled(userDeps(installation), name, disabled);
+          await events.record(disabled ? 'user.disabled' : 'user.enabled', { userId: user.id }, { username: user.username });
           // Disabled first, so that no new sign-in starts while the old grants and sessions are ended.
           const counts: RevokeCounts | null = disabled ? await revokeTokensOfUser(installation, user.id) : null;
+          if (counts !== null && counts.grants > 0) {
+            const details = { by: 'user_disabled', what: 'all_grants', grant_id: null, grants: counts.grants } as const;
+            await events.record('token.revoked', { userId: user.id }, details);
+          }
           return { changed: user, revoked: counts };
         });
         const json = revoked === null ? userView(changed) : { ...userView(changed), revoked_grants: revoked.grants, ended_sessions: revoked.sessions };
@@ -305,14 +370,16 @@ export function userCommand(): Command {
     .option('--yes', 'do not ask for confirmation (required when not running on a terminal)')
     .option('--json', 'print one JSON document')
     .action(async (name: string, options: JsonOption & { yes?: boolean }, command: Command) => {
-      const removed = await withInstallation(command, async (installation) => {
+      const removed = await withEvents(command, async (installation, events) => {
         const found = await findUser(installation.store.users, name);
         await confirmOrFail({
           message: `Remove user ${found.username} (${found.id}) with their sessions, consents and tokens?`,
           flag: '--yes',
           given: options.yes === true,
         });
-        return removeUser(userDeps(installation), found.id);
+        const gone = await removeUser(userDeps(installation), found.id);
+        await events.record('user.removed', { userId: gone.id }, { username: gone.username });
+        return gone;
       });
       print({ json: options.json === true }, userView(removed), () => `User ${removed.username} removed.`);
     });

@@ -6,7 +6,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import type { ClientRecord, UserRecord } from '../store/store.ts';
 import type { Config } from '../config/schema.ts';
 import type { GrantType } from '../clients/metadata.ts';
-import { generateUserCode as defaultUserCode } from '../device/user_code.ts';
+import { generateUserCode as defaultUserCode, USER_CODE_PATTERN } from '../device/user_code.ts';
 import { IdpError } from '../errors.ts';
 import type { IdpEvent } from '../events/types.ts';
 import type { Logger } from '../log.ts';
@@ -45,7 +45,7 @@ export interface Hooks {
   authorize(input: { user: UserRecord; client: ClientRecord; scopes: string[]; grantType: GrantType }): Promise<Decided>;
   skipConsent(input: { user: UserRecord; client: ClientRecord; scopes: string[]; granted: string[]; skip: boolean }): Promise<boolean>;
   /** The scopes a client_credentials token gets, or false to refuse (invalid_scope). */
-  clientCredentialsScopes(input: { client: ClientRecord; requested: string[] | null; scopes: string[] }): Promise<string[] | false>;
+  clientCredentialsScopes(input: { client: ClientRecord; requested: string[] | null; scopes: string[]; allowed: string[] }): Promise<string[] | false>;
   /** A normalised device user code (upper case, no dashes or spaces). */
   userCode(client: ClientRecord): Promise<string>;
   /** A fresh token or code value. */
@@ -72,8 +72,9 @@ export interface HooksOptions {
 }
 
 const TOKEN_VALUE = /^[A-Za-z0-9._~-]{32,512}$/;
-const USER_CODE = /^[A-Z0-9]{6,32}$/;
 const MAX_LIFETIME = 10 * 365 * 24 * 3600;
+/** RFC 6749 §4.1.2.1: error_description is %x20-21 / %x23-5B / %x5D-7E. */
+const ERROR_DESCRIPTION = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,500}$/;
 
 export function createHooks(options: HooksOptions): Hooks {
   const { adapter, config, log } = options;
@@ -109,7 +110,7 @@ export function createHooks(options: HooksOptions): Hooks {
     async userClaims({ user, client, scopes, target, defaults }) {
       if (!adapter.claims) return defaults;
       const result = await call('claims', () => adapter.claims!({ user: adapterUser(user), client: adapterClient(client), scopes: [...scopes], target, claims: { ...defaults } }));
-      return claimsObject('claims', result, ['sub']);
+      return claimsObject('claims', result, PROTECTED_CLAIMS);
     },
 
     async idTokenClaims({ user, client, scopes, grantType }) {
@@ -152,7 +153,9 @@ export function createHooks(options: HooksOptions): Hooks {
       const result = await call('authorize', () => adapter.authorize!({ user: adapterUser(user), client: adapterClient(client), scopes: [...scopes], grantType }));
       if (typeof result === 'boolean') return { allow: result };
       if (typeof result === 'object' && result !== null && typeof result.allow === 'boolean') {
-        if (result.reason !== undefined && typeof result.reason !== 'string') broken('authorize', 'returned a reason that is not a string.');
+        if (result.reason !== undefined && (typeof result.reason !== 'string' || !ERROR_DESCRIPTION.test(result.reason))) {
+          broken('authorize', 'returned a reason that is not 1 to 500 printable ASCII characters without " and \\ (RFC 6749 §4.1.2.1).');
+        }
         return result.reason === undefined ? { allow: result.allow } : { allow: result.allow, reason: result.reason };
       }
       return broken('authorize', 'must return true, false or { allow, reason }.');
@@ -166,7 +169,7 @@ export function createHooks(options: HooksOptions): Hooks {
       return typeof result === 'boolean' ? result : broken('skipConsent', 'must return true or false.');
     },
 
-    async clientCredentialsScopes({ client, requested, scopes }) {
+    async clientCredentialsScopes({ client, requested, scopes, allowed }) {
       if (!adapter.clientCredentialsScopes) return scopes;
       const result = await call('clientCredentialsScopes', () =>
         adapter.clientCredentialsScopes!({ client: adapterClient(client), requested: requested && [...requested], scopes: [...scopes] }),
@@ -175,9 +178,10 @@ export function createHooks(options: HooksOptions): Hooks {
       if (!Array.isArray(result) || !result.every((scope) => typeof scope === 'string')) {
         return broken('clientCredentialsScopes', 'must return an array of scope names or false.');
       }
-      // The adapter narrows or picks among the client's scopes; it never grants one the client was not registered for.
+      // The adapter narrows or picks among the client's scopes; it never grants one the client was not
+      // registered for, nor a user scope (openid, profile, ...) that client_credentials refuses.
       for (const scope of result) {
-        if (!client.metadata.scopes.includes(scope)) broken('clientCredentialsScopes', `returned ${scope}, which the client may not use.`);
+        if (!allowed.includes(scope)) broken('clientCredentialsScopes', `returned ${scope}, which the client may not use with client_credentials.`);
       }
       return [...new Set(result)];
     },
@@ -186,7 +190,7 @@ export function createHooks(options: HooksOptions): Hooks {
       if (!adapter.generateUserCode) return defaultUserCode();
       const result = await call('generateUserCode', () => adapter.generateUserCode!({ client: adapterClient(client) }));
       const code = typeof result === 'string' ? result.toUpperCase().replace(/[-\s]/g, '') : '';
-      return USER_CODE.test(code) ? code : broken('generateUserCode', 'must return 6 to 32 letters or digits (dashes and spaces are ignored).');
+      return USER_CODE_PATTERN.test(code) ? code : broken('generateUserCode', 'must return 6 to 32 letters or digits (dashes and spaces are ignored).');
     },
 
     async token(kind, client) {

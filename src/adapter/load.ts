@@ -42,7 +42,8 @@ function checkShape(path: string, exported: unknown): Adapter {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  const type = typeof value;
+  return type === 'object' || type === 'undefined' ? `an ${type}` : `a ${type}`;
 }
 
 /** The first useful line of a load error; for a syntax error, Bun's first build message and its place. */

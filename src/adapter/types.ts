@@ -78,7 +78,11 @@ export interface AuthorizeContext {
   grantType: GrantType;
 }
 
-/** true allows; false or { allow: false, reason } ends the request with access_denied (reason shown to the client). */
+/**
+ * true allows; false or { allow: false, reason } refuses: access_denied at /authorize, a refusal page at
+ * /device (the device then gets access_denied), invalid_grant on refresh. The reason is sent to the client
+ * as error_description, so it is 1 to 500 printable ASCII characters without `"` and `\` (RFC 6749 §4.1.2.1).
+ */
 export type Decision = boolean | { allow: boolean; reason?: string };
 
 export interface ConsentContext {
@@ -110,7 +114,7 @@ export interface SubjectContext {
 export type TokenKind = 'access_token' | 'refresh_token' | 'authorization_code' | 'device_code';
 
 export interface Adapter {
-  /** The user claims for the ID token and userinfo: add, rename or drop claims. `sub` is not yours to set here. */
+  /** The user claims for the ID token and userinfo: add, rename or drop claims. Protected claims (sub, iss, ...) are refused. */
   claims?(context: ClaimsContext): Claims | Promise<Claims>;
   /** Extra ID token claims, after `claims`. Protected claims (iss, sub, aud, exp, nonce, ...) may not be set. */
   idTokenClaims?(context: TokenClaimsContext): Claims | Promise<Claims>;
@@ -120,7 +124,7 @@ export interface Adapter {
   tokenLifetimes?(context: LifetimesContext): Partial<TokenLifetimes> | Promise<Partial<TokenLifetimes>>;
   /** Whether this user may use this client (after sign-in, at the device page, and on refresh). */
   authorize?(context: AuthorizeContext): Decision | Promise<Decision>;
-  /** Whether to skip the consent page. */
+  /** Whether to skip the consent page. Not asked when the request says prompt=consent: the page is shown then. */
   skipConsent?(context: ConsentContext): boolean | Promise<boolean>;
   /** The scopes a client_credentials token gets; false refuses with invalid_scope. */
   clientCredentialsScopes?(context: ClientCredentialsContext): string[] | false | Promise<string[] | false>;

@@ -1,11 +1,13 @@
 // What an authorization request needs next, given who is signed in: sign-in, consent, or a code.
 // prompt=none turns a needed interaction into login_required / consent_required (OIDC Core §3.1.2.6).
+// Between sign-in and consent the adapter may refuse the user (access_denied) or skip the consent page.
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { OAuthError } from '../http/errors.ts';
 import type { SignedIn } from '../sessions/browser.ts';
 import type { ClientRecord, GrantRecord } from '../store/store.ts';
 import { hashToken, randomToken } from '../tokens/secret.ts';
+import { refusal } from './decision.ts';
 import type { AuthorizationRequest } from './request.ts';
 
 export type Step = { next: 'login' } | { next: 'consent'; signedIn: SignedIn } | { next: 'issue'; signedIn: SignedIn };
@@ -19,7 +21,7 @@ export interface StepContext {
 }
 
 export async function nextStep(
-  deps: Pick<Deps, 'store' | 'clock'>,
+  deps: Pick<Deps, 'store' | 'clock' | 'hooks' | 'events'>,
   request: AuthorizationRequest,
   client: ClientRecord,
   { signedIn, loginFor, consentGiven }: StepContext,
@@ -34,10 +36,20 @@ export async function nextStep(
     if (request.prompt.includes('none')) throw new OAuthError('login_required', 'The user is not signed in.');
     return { next: 'login' };
   }
-  if (!consentGiven && !client.metadata.skip_consent) {
-    const granted = (await deps.store.consents.getConsent(signedIn.user.id, client.id))?.split(' ') ?? [];
-    const covered = request.scopes.every((scope) => granted.includes(scope));
-    if (!covered || request.prompt.includes('consent')) {
+  const { user } = signedIn;
+  // RFC 6749 §4.1.2.1: a user the adapter refuses goes back to the client with access_denied and the reason.
+  const grantType = request.responseType === 'code' ? 'authorization_code' : 'implicit';
+  const refused = await refusal(deps, { user, client, scopes: request.scopes, grantType });
+  if (refused !== null) throw new OAuthError('access_denied', refused);
+  if (!consentGiven) {
+    // OIDC Core §3.1.2.1: prompt=consent asks, whatever the client, a remembered consent or the adapter say.
+    let skip = false;
+    if (!request.prompt.includes('consent')) {
+      const granted = (await deps.store.consents.getConsent(user.id, client.id))?.split(' ') ?? [];
+      const covered = request.scopes.every((scope) => granted.includes(scope));
+      skip = await deps.hooks.skipConsent({ user, client, scopes: request.scopes, granted, skip: client.metadata.skip_consent || covered });
+    }
+    if (!skip) {
       if (request.prompt.includes('none')) throw new OAuthError('consent_required', 'The user has not consented to these scopes.');
       return { next: 'consent', signedIn };
     }
@@ -76,14 +88,15 @@ export async function startGrant(
 
 /** Starts a grant and returns its single-use code (RFC 6749 §4.1.2), stored only as a digest. */
 export async function issueAuthorizationCode(
-  deps: Pick<Deps, 'store' | 'clock' | 'config'>,
+  deps: Pick<Deps, 'store' | 'clock' | 'config' | 'hooks'>,
   request: AuthorizationRequest,
+  client: ClientRecord,
   { session, user }: SignedIn,
 ): Promise<string> {
   const now = epochSeconds(deps.clock);
   const expiresAt = now + deps.config.authorization_code_ttl;
   const { id: grantId, scope } = await startGrant(deps, request, { session, user }, expiresAt);
-  const code = randomToken();
+  const code = await deps.hooks.token('authorization_code', client);
   await deps.store.tokens.insertAuthorizationCode({
     codeHash: hashToken(code),
     grantId,

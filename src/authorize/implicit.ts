@@ -4,14 +4,13 @@
 // new grant, so /userinfo, revocation and `idp tokens` treat it like any other.
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
-import { customScopesOf } from '../scopes/scopes.ts';
 import { OAuthError } from '../http/errors.ts';
 import type { SignedIn } from '../sessions/browser.ts';
 import type { ClientRecord } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access_token.ts';
 import { signIdToken } from '../tokens/id_token.ts';
 import { hashToken } from '../tokens/secret.ts';
-import { claimsForScopes } from '../users/claims.ts';
+import { idTokenClaimsFor } from '../tokens/user_claims.ts';
 import { startGrant } from './flow.ts';
 import type { AuthorizationRequest } from './request.ts';
 
@@ -24,7 +23,7 @@ export interface ImplicitResponse {
 }
 
 export async function issueImplicit(
-  deps: Pick<Deps, 'store' | 'clock' | 'config' | 'keyring'>,
+  deps: Pick<Deps, 'store' | 'clock' | 'config' | 'keyring' | 'hooks'>,
   request: AuthorizationRequest,
   client: ClientRecord,
   signedIn: SignedIn,
@@ -33,43 +32,50 @@ export async function issueImplicit(
   const { session, user } = signedIn;
   const now = epochSeconds(deps.clock);
   const scope = request.scopes.join(' ');
-  const custom = await customScopesOf(deps);
+  const scopes = request.scopes;
+  // The adapter's lifetimes and claims, as at the token endpoint (tokens/issue.ts), for grant type implicit.
+  const lifetimes = await deps.hooks.lifetimes({ user, client, scopes, grantType: 'implicit' });
+  const idClaims = await idTokenClaimsFor(deps, { user, client, scopes, grantType: 'implicit' });
+  // OIDC Core §8: the sub this client sees (pairwise or the user id).
+  const subject = await deps.hooks.subject(user, client);
   const idToken = (accessToken?: string) =>
     signIdToken(keyring, {
       issuer: config.issuer,
-      subject: user.id,
+      subject,
       clientId: client.id,
       issuedAt: now,
-      expiresAt: now + config.id_token_ttl,
+      expiresAt: now + lifetimes.idToken,
       authTime: session.authTime,
       nonce: request.nonce,
       sid: session.sid,
       accessToken,
-      claims: claimsForScopes(user, request.scopes, custom),
+      claims: idClaims,
       alg: client.metadata.id_token_signed_response_alg,
     });
 
   // OIDC Core §3.2.2.10: with response_type=id_token nothing but the ID token is issued or stored.
   if (request.responseType !== 'id_token token') return { id_token: await idToken() };
 
-  const expiresAt = now + config.access_token_ttl;
+  const expiresAt = now + lifetimes.accessToken;
+  const extra = await deps.hooks.accessTokenClaims({ user, client, scopes, grantType: 'implicit' });
   const grant = await startGrant(deps, request, signedIn, expiresAt);
   const accessToken = await mintAccessToken(client.metadata.access_token_format ?? config.access_token_format, keyring, config.signing_alg, {
     issuer: config.issuer,
-    subject: user.id,
+    subject,
     clientId: client.id,
     audience: client.metadata.audiences.length > 0 ? client.metadata.audiences : [client.id],
     scope,
     issuedAt: now,
     expiresAt,
     authTime: session.authTime,
-  });
+    extra,
+  }, () => deps.hooks.token('access_token', client));
   const response: ImplicitResponse = {
     // OIDC Core §3.2.2.10: at_hash binds the ID token to the access token beside it.
     id_token: await idToken(accessToken),
     access_token: accessToken,
     token_type: 'Bearer',
-    expires_in: String(config.access_token_ttl),
+    expires_in: String(lifetimes.accessToken),
     scope,
   };
   await store.tokens.insertAccessToken({
@@ -78,7 +84,7 @@ export async function issueImplicit(
     clientId: client.id,
     userId: user.id,
     scope,
-    claims: null,
+    claims: Object.keys(extra).length > 0 ? extra : null,
     createdAt: now,
     expiresAt,
   });

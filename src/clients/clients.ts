@@ -12,6 +12,8 @@ import {
   type ClientMetadata,
   type ClientType,
   type GrantType,
+  SUBJECT_TYPES,
+  type SubjectType,
   SUPPORTED_GRANT_TYPES,
 } from './metadata.ts';
 import { originProblem, redirectUriProblem } from './redirect_uri.ts';
@@ -37,6 +39,9 @@ export interface ClientInput {
   audiences?: string[];
   idTokenAlg?: string;
   allowInsecureRedirectUris?: boolean;
+  subjectType?: string;
+  /** A host (optionally :port) for pairwise subjects; null removes it. */
+  sectorIdentifier?: string | null;
 }
 
 export interface ClientDeps {
@@ -167,6 +172,11 @@ function buildMetadata(base: ClientMetadata, input: ClientInput, knownScopes: re
   }
   if (input.audiences !== undefined) m.audiences = [...new Set(input.audiences)];
   if (input.idTokenAlg !== undefined) m.id_token_signed_response_alg = oneOf<SigningAlg>(input.idTokenAlg, SIGNING_ALGS, 'The ID token algorithm');
+  if (input.subjectType !== undefined) m.subject_type = oneOf<SubjectType>(input.subjectType, SUBJECT_TYPES, 'The subject type');
+  if (input.sectorIdentifier !== undefined) {
+    if (input.sectorIdentifier === null || input.sectorIdentifier === '') delete m.sector_identifier;
+    else m.sector_identifier = sectorIdentifier(input.sectorIdentifier);
+  }
 
   if (m.client_name.length > 200) throw new ClientError('A client name is at most 200 characters.');
   for (const uri of m.redirect_uris) {
@@ -212,7 +222,47 @@ function buildMetadata(base: ClientMetadata, input: ClientInput, knownScopes: re
   for (const audience of m.audiences) {
     if (audience.trim() === '') throw new ClientError('An audience must not be empty.');
   }
+  checkSubjectType(m, input);
   return m;
+}
+
+/** RFC 1123 host names (or IPv4 addresses), optionally with a port. */
+const SECTOR_HOST = /^(?=[^:]{1,253}(:|$))[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/;
+
+/** A sector identifier (OIDC Core §8.1) as given with --sector-identifier: a host, lower-cased. */
+function sectorIdentifier(value: string): string {
+  const host = value.trim().toLowerCase();
+  if (/^[a-z][a-z0-9+.-]*:\/\//.test(host)) {
+    throw new ClientError(`A sector identifier is a host name such as apps.example.com, not a URL; got ${value}.`);
+  }
+  const port = host.includes(':') ? Number(host.slice(host.indexOf(':') + 1)) : 1;
+  if (!SECTOR_HOST.test(host) || port < 1 || port > 65535) {
+    throw new ClientError(`A sector identifier is a host name, optionally with a port (apps.example.com or apps.example.com:8443); got ${value}.`);
+  }
+  return host;
+}
+
+/**
+ * OIDC Core §8.1: a pairwise subject is computed for the client's sector, by default the host of its
+ * redirect URIs, so without a sector identifier they must all share one host.
+ */
+function checkSubjectType(m: ClientMetadata, input: ClientInput): void {
+  if ((m.subject_type ?? 'public') !== 'pairwise') {
+    if (m.sector_identifier === undefined) return;
+    // Given now: a mistake. Kept from before a switch to public: dropped, as it no longer means anything.
+    if (input.sectorIdentifier !== undefined) {
+      throw new ClientError('A sector identifier is only for pairwise clients; add --subject-type pairwise.');
+    }
+    delete m.sector_identifier;
+    return;
+  }
+  if (m.sector_identifier !== undefined) return;
+  const hosts = new Set(m.redirect_uris.map((uri) => URL.parse(uri.replace('*', 'wildcard'))?.host ?? ''));
+  if (hosts.size > 1) {
+    throw new ClientError(
+      `A pairwise client whose redirect URIs have more than one host (${[...hosts].map((host) => host || '(none)').join(', ')}) needs --sector-identifier HOST (OIDC Core §8.1).`,
+    );
+  }
 }
 
 /** A client as admin commands show it: never the secret or its digest. */
@@ -220,6 +270,8 @@ export function clientView(client: ClientRecord) {
   return {
     client_id: client.id,
     ...client.metadata,
+    subject_type: client.metadata.subject_type ?? 'public',
+    sector_identifier: client.metadata.sector_identifier ?? null,
     created_at: new Date(client.createdAt * 1000).toISOString().replace('.000Z', 'Z'),
     updated_at: new Date(client.updatedAt * 1000).toISOString().replace('.000Z', 'Z'),
   };

@@ -28,6 +28,8 @@ export interface Settings {
   key_activation_delay: number;
   key_reload_interval: number;
   database: string;
+  database_pool_size: number;
+  database_statement_timeout: number;
   log_level: LogLevel;
   adapter: string;
   audit_retention: number;
@@ -113,6 +115,18 @@ export const SETTINGS: { [K in SettingKey]: SettingDef<Settings[K]> } = {
     shownDefault: 'sqlite:idp.db',
     description: 'sqlite:PATH (relative to the data dir) or postgres://user:pass@host/db.',
   },
+  database_pool_size: {
+    type: 'integer',
+    min: 1,
+    default: 10,
+    description: 'PostgreSQL only: most connections each idp process opens to the database.',
+  },
+  database_statement_timeout: {
+    type: 'integer',
+    min: 1,
+    default: 10,
+    description: 'PostgreSQL only: seconds after which the database cancels a statement (migrations are exempt).',
+  },
   log_level: { type: 'enum', values: LOG_LEVELS, default: 'info', description: 'Lowest level of log line written.' },
   adapter: {
     type: 'path',
@@ -137,4 +151,4 @@ export function envName(key: SettingKey): string {
 }
 
 /** Environment variables that are not settings but are still ours. */
-export const RESERVED_ENV = ['IDP_DATA_DIR', 'IDP_CONFIG', 'IDP_SECRET', 'IDP_DEBUG'] as const;
+export const RESERVED_ENV = ['IDP_DATA_DIR', 'IDP_CONFIG', 'IDP_SECRET', 'IDP_DEBUG', 'IDP_TEST_DATABASE_URL'] as const;

@@ -3,7 +3,7 @@
 import { AUTH_METHODS, SUPPORTED_GRANT_TYPES } from '../clients/metadata.ts';
 import type { Config, SigningAlg } from '../config/schema.ts';
 import { PROMPTS, RESPONSE_MODES, RESPONSE_TYPES } from '../authorize/request.ts';
-import { CLAIMS_SUPPORTED, STANDARD_SCOPES } from '../users/claims.ts';
+import { CLAIMS_SUPPORTED, type CustomScope, customScopeClaimNames, STANDARD_SCOPES } from '../users/claims.ts';
 
 export interface ProviderMetadata {
   issuer: string;
@@ -29,13 +29,15 @@ export const PATHS = {
 
 /**
  * `signingAlgs` are the algorithms with an active key now (Keyring.signingAlgorithms()); `customScopes`
- * the names of the custom scopes (`idp scope add`), listed after the standard ones.
+ * the custom scopes (`idp scope add`): their names are listed after the standard ones, and the claims
+ * they release (user attributes among them) after the standard claims.
  */
 export function buildMetadata(
   config: Pick<Config, 'issuer'>,
   signingAlgs: readonly SigningAlg[],
-  customScopes: readonly string[] = [],
+  customScopes: readonly Pick<CustomScope, 'name' | 'claims'>[] = [],
 ): ProviderMetadata {
+  const customClaims = customScopeClaimNames(customScopes).filter((claim) => !CLAIMS_SUPPORTED.includes(claim));
   return {
     issuer: config.issuer,
     authorization_endpoint: `${config.issuer}${PATHS.authorize}`,
@@ -51,15 +53,16 @@ export function buildMetadata(
     end_session_endpoint: `${config.issuer}${PATHS.logout}`,
     // RFC 8628 §4.
     device_authorization_endpoint: `${config.issuer}${PATHS.deviceAuthorization}`,
-    scopes_supported: [...STANDARD_SCOPES, ...customScopes],
+    scopes_supported: [...STANDARD_SCOPES, ...customScopes.map((scope) => scope.name)],
     response_types_supported: [...RESPONSE_TYPES],
     response_modes_supported: [...RESPONSE_MODES],
     grant_types_supported: [...SUPPORTED_GRANT_TYPES],
-    subject_types_supported: ['public'],
+    // OIDC Core §8: pairwise for clients registered with --subject-type pairwise.
+    subject_types_supported: ['public', 'pairwise'],
     id_token_signing_alg_values_supported: [...signingAlgs],
     token_endpoint_auth_methods_supported: [...AUTH_METHODS],
     code_challenge_methods_supported: ['S256'],
-    claims_supported: CLAIMS_SUPPORTED,
+    claims_supported: [...CLAIMS_SUPPORTED, ...customClaims],
     prompt_values_supported: PROMPTS.filter((prompt) => prompt !== 'select_account'),
     // RFC 9207: authorization responses carry iss.
     authorization_response_iss_parameter_supported: true,

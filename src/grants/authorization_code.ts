@@ -2,6 +2,7 @@
 // redirect URI and the code challenge. A replayed code revokes everything issued from it (§4.1.2).
 import { createHash } from 'node:crypto';
 import { epochSeconds } from '../clock.ts';
+import { grantRevoked } from '../events/tokens.ts';
 import { OAuthError } from '../http/errors.ts';
 import { allowsRefreshToken, issueTokens } from '../tokens/issue.ts';
 import { hashToken, safeEqual } from '../tokens/secret.ts';
@@ -22,6 +23,7 @@ export const authorizationCodeGrant = {
     const now = epochSeconds(deps.clock);
     if (!(await store.tokens.consumeAuthorizationCode(codeHash, now))) {
       await store.tokens.revokeGrant(code.grantId, now);
+      await grantRevoked(deps, code.grantId, 'code_replay');
       deps.log.warn('authorization code replayed; its grant was revoked', { client_id: client.id });
       throw new OAuthError('invalid_grant', 'The code was already used.');
     }
@@ -49,6 +51,7 @@ export const authorizationCodeGrant = {
       nonce: code.nonce,
       refreshToken: allowsRefreshToken(client, scopes) ? 'issue' : 'none',
       resource: params.resource,
+      grantType: 'authorization_code',
     });
   },
 } satisfies GrantHandler;

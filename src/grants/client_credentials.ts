@@ -17,7 +17,14 @@ export const clientCredentialsGrant = {
     const requested = params.scope === undefined ? client.metadata.default_scopes.filter((scope) => allowed.includes(scope)) : params.scope.split(' ').filter(Boolean);
     const refused = requested.filter((scope) => !allowed.includes(scope));
     if (refused.length > 0) throw new OAuthError('invalid_scope', `This client may not request: ${refused.join(' ')}.`);
-    const scopes = [...new Set(requested)];
+    // The adapter may narrow or pick among `allowed`, or refuse the request.
+    const scopes = await deps.hooks.clientCredentialsScopes({
+      client,
+      requested: params.scope === undefined ? null : requested,
+      scopes: [...new Set(requested)],
+      allowed,
+    });
+    if (scopes === false) throw new OAuthError('invalid_scope', 'The requested scopes are not available to this client.');
     const now = epochSeconds(deps.clock);
     const grant = {
       id: randomToken(16),
@@ -31,6 +38,6 @@ export const clientCredentialsGrant = {
       revokedAt: null,
     };
     await deps.store.tokens.insertGrant(grant);
-    return issueTokens(deps, { client, user: null, grant, scopes, nonce: null, refreshToken: 'none', resource: params.resource });
+    return issueTokens(deps, { client, user: null, grant, scopes, nonce: null, refreshToken: 'none', resource: params.resource, grantType: 'client_credentials' });
   },
 } satisfies GrantHandler;

@@ -53,6 +53,7 @@ export const deviceCodeGrant = {
       nonce: null,
       refreshToken: allowsRefreshToken(client, scopes) ? 'issue' : 'none',
       resource: params.resource,
+      grantType: DEVICE_CODE_GRANT_TYPE,
     });
   },
 } satisfies GrantHandler;

@@ -15,6 +15,7 @@ import {
 } from '../authorize/request.ts';
 import { authorizationResponse } from '../authorize/respond.ts';
 import type { Deps } from '../deps.ts';
+import { implicitIssued } from '../events/tokens.ts';
 import { Browser } from '../sessions/browser.ts';
 import { errorPage, interactionExpiredPage, redirect } from './html.ts';
 import { OAuthError } from './errors.ts';
@@ -58,7 +59,7 @@ export async function proceed(
     if (interaction) await deps.store.interactions.deleteInteraction(interaction.record.idHash);
     let issued: Record<string, string | undefined>;
     if (request.responseType === 'code') {
-      issued = { code: await issueAuthorizationCode(deps, request, step.signedIn) };
+      issued = { code: await issueAuthorizationCode(deps, request, client, step.signedIn) };
     } else {
       try {
         issued = { ...(await issueImplicit(deps, request, client, step.signedIn)) };
@@ -67,6 +68,7 @@ export async function proceed(
         const redirectError = new AuthorizationError(error, request.redirectUri, request.responseMode, request.state);
         return authorizationErrorResponse(deps, redirectError, browser.setCookies);
       }
+      await implicitIssued(deps, issued.access_token, { userId: step.signedIn.user.id, clientId: client.id, scopes: request.scopes });
     }
     return authorizationResponse(
       request.redirectUri,

@@ -3,6 +3,7 @@ import { Elysia, t } from 'elysia';
 import { recordConsent } from '../authorize/flow.ts';
 import { loadInteraction } from '../authorize/interaction.ts';
 import { AuthorizationError } from '../authorize/request.ts';
+import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { customScopesOf } from '../scopes/scopes.ts';
 import { Browser } from '../sessions/browser.ts';
@@ -54,8 +55,17 @@ export function consentEndpoints(deps: Deps) {
           return errorPage('Form expired', 'The consent form was not accepted. Go back to the application and try again.', 403);
         }
         const { request: authorization } = interaction;
+        const consentEvent = (type: 'consent.granted' | 'consent.denied') =>
+          deps.events.emit({
+            type,
+            at: epochSeconds(deps.clock),
+            userId: signedIn.user.id,
+            clientId: authorization.clientId,
+            details: { scopes: [...authorization.scopes] },
+          });
         if (body.decision === 'deny') {
           await deps.store.interactions.deleteInteraction(interaction.record.idHash);
+          await consentEvent('consent.denied');
           const denied = new OAuthError('access_denied', 'The user denied the request.');
           return authorizationErrorResponse(
             deps,
@@ -64,6 +74,7 @@ export function consentEndpoints(deps: Deps) {
         }
         if (body.decision !== 'allow') return errorPage('Invalid answer', 'Choose Allow or Deny.');
         await recordConsent(deps, signedIn.user.id, authorization.clientId, authorization.scopes);
+        await consentEvent('consent.granted');
         // The rest (a code, or sign-in again if the session changed) is the usual path.
         return proceed(deps, browser, authorization, { signedIn, loginFor: loginOf(interaction.record), consentGiven: true }, interaction);
       },

@@ -3,14 +3,16 @@
 // polls /token (grants/device_code.ts). Code entry is rate limited per browser: a user code is only
 // ~34 bits, so guessing must stay slow (RFC 8628 §5.1).
 import { Elysia, t } from 'elysia';
+import { refusal } from '../authorize/decision.ts';
 import { authenticateClient } from '../clients/authenticate.ts';
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
-import { formatUserCode, generateUserCode, normalizeUserCode } from '../device/user_code.ts';
+import { loginFailed, loginSucceeded, requestIp } from '../events/login.ts';
+import { formatUserCode, normalizeUserCode } from '../device/user_code.ts';
 import { DEVICE_CODE_GRANT_TYPE } from '../grants/device_code.ts';
 import { Browser, type SignedIn } from '../sessions/browser.ts';
 import { StoreError } from '../store/store.ts';
-import { hashToken, randomToken } from '../tokens/secret.ts';
+import { hashToken } from '../tokens/secret.ts';
 import { customScopesOf } from '../scopes/scopes.ts';
 import { scopeDescription } from '../users/claims.ts';
 import { verifyCredentials } from '../users/users.ts';
@@ -101,12 +103,12 @@ export function deviceEndpoints(deps: Deps) {
         const scopes = requested.length === 0 ? [...client.metadata.default_scopes] : [...new Set(requested.filter((scope) => allowed.includes(scope)))];
         if (requested.length > 0 && scopes.length === 0) throw new OAuthError('invalid_scope', 'None of the requested scopes is allowed for this client.');
 
-        const deviceCode = randomToken(32);
+        const deviceCode = await deps.hooks.token('device_code', client);
         const interval = deps.config.device_code_interval;
         const expiresIn = deps.config.device_code_ttl;
         let userCode = '';
         for (let attempt = 0; ; attempt++) {
-          userCode = generateUserCode();
+          userCode = await deps.hooks.userCode(client);
           try {
             await deps.store.devices.insertDeviceCode({
               deviceCodeHash: hashToken(deviceCode),
@@ -159,7 +161,7 @@ export function deviceEndpoints(deps: Deps) {
     })
     .post(
       DEVICE_PATH,
-      async ({ request, body }) => {
+      async ({ request, body, server }) => {
         const browser = new Browser(deps, request);
         const browserId = browser.existingBrowserId();
         if (!browserId) return formExpired();
@@ -173,6 +175,17 @@ export function deviceEndpoints(deps: Deps) {
           const now = epochSeconds(deps.clock);
           const record = await deps.store.devices.findByUserCode(userCode, now);
           if (body.decision !== 'allow' && body.decision !== 'deny') return errorPage('Invalid answer', 'Choose Allow or Deny.');
+          if (record !== null && body.decision === 'allow') {
+            // The adapter may refuse this user for this client: the code is denied, so the device's
+            // next poll gets access_denied (RFC 8628 §3.5), and the person is told why.
+            const client = await deps.store.clients.getClient(record.clientId);
+            const scopes = record.scope.split(' ').filter(Boolean);
+            const refused = client && (await refusal(deps, { user: signedIn.user, client, scopes, grantType: DEVICE_CODE_GRANT_TYPE }));
+            if (refused) {
+              await deps.store.devices.deny(record.deviceCodeHash, now);
+              return htmlResponse(renderError('Access denied', `${refused} The device was not given access.`), 403, browser.setCookies);
+            }
+          }
           const done =
             record !== null &&
             (body.decision === 'allow'
@@ -180,6 +193,13 @@ export function deviceEndpoints(deps: Deps) {
               : await deps.store.devices.deny(record.deviceCodeHash, now));
           if (!done) return codePage(browser, browserId, signedIn, '', 'That code has expired or was already used. Start again on your device.', 400);
           deps.log.info(body.decision === 'allow' ? 'device approved' : 'device denied', { client_id: record.clientId, sid: signedIn.session.sid });
+          await deps.events.emit({
+            type: body.decision === 'allow' ? 'consent.granted' : 'consent.denied',
+            at: now,
+            userId: signedIn.user.id,
+            clientId: record.clientId,
+            details: { scopes: record.scope.split(' ').filter(Boolean) },
+          });
           return htmlResponse(renderDeviceDone(body.decision === 'allow'), 200, browser.setCookies);
         }
 
@@ -189,10 +209,12 @@ export function deviceEndpoints(deps: Deps) {
           const user = await verifyCredentials(deps.store.users, body.username ?? '', body.password ?? '');
           if (!user) {
             deps.log.info('login failed', { page: DEVICE_PATH });
+            await loginFailed(deps, { typed: body.username ?? '', clientId: null, ip: requestIp(server, request) });
             return signInPage(browser, browserId, typed, body.username ?? '', 'Incorrect username or password.', 401);
           }
           signedIn = await browser.signIn(user, ['pwd']);
           deps.log.info('login succeeded', { page: DEVICE_PATH, sid: signedIn.session.sid });
+          await loginSucceeded(deps, { user, clientId: null, ip: requestIp(server, request) });
           if (!typed.trim()) return codePage(browser, browserId, signedIn, '', null);
         }
         if (!signedIn) return signInPage(browser, browserId, typed, '', null);

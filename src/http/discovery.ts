@@ -13,8 +13,8 @@ export function discoveryEndpoints(deps: Pick<Deps, 'config' | 'keyring' | 'stor
   let body = '';
   const respond = async () => {
     const algs = keyring.signingAlgorithms();
-    const scopes = (await customScopesOf(deps)).map((scope) => scope.name);
-    const signature = `${algs.join(',')} ${scopes.join(' ')}`;
+    const scopes = await customScopesOf(deps);
+    const signature = JSON.stringify([algs, scopes.map((scope) => [scope.name, scope.claims])]);
     if (signature !== cachedFor) {
       body = JSON.stringify(buildMetadata(config, algs, scopes));
       cachedFor = signature;

@@ -27,6 +27,8 @@ export interface IntrospectionResponse {
   exp?: number;
   iat?: number;
   token_type?: 'Bearer' | 'refresh_token';
+  /** RFC 7662 §2.2 extension members: claims the adapter added to an access token (accessTokenClaims). */
+  [claim: string]: unknown;
 }
 
 const INACTIVE: IntrospectionResponse = { active: false };
@@ -64,8 +66,10 @@ async function describe(deps: Deps, token: string, found: FoundToken | null): Pr
     active: true,
     scope: record.scope,
     client_id: owner.id,
-    ...(user ? { username: user.username } : {}),
-    sub: user?.id ?? owner.id,
+    // A pairwise client's tokens must not link the user across sectors, so they carry no username.
+    ...(user && (owner.metadata.subject_type ?? 'public') === 'public' ? { username: user.username } : {}),
+    // OIDC Core §8: the sub the token's client sees (pairwise or the user id), as in its tokens.
+    sub: user ? await deps.hooks.subject(user, owner) : owner.id,
     iss: config.issuer,
     exp: record.expiresAt,
     iat: record.createdAt,
@@ -73,7 +77,8 @@ async function describe(deps: Deps, token: string, found: FoundToken | null): Pr
   if (found.type === 'refresh_token') return { ...common, aud: [owner.id], token_type: 'refresh_token' };
   // The same audience rule as tokens/issue.ts; a JWT states the audience it was minted with.
   const aud = jwtAudience(token) ?? (owner.metadata.audiences.length > 0 ? [...owner.metadata.audiences] : [owner.id]);
-  return { ...common, aud, token_type: 'Bearer' };
+  // The adapter's claims, stored with the token (opaque or JWT), never replace the members above.
+  return { ...found.record.claims, ...common, aud, token_type: 'Bearer' };
 }
 
 export function introspectionEndpoint(deps: Deps) {

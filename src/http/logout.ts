@@ -8,6 +8,7 @@ import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import { Elysia } from 'elysia';
 import { type Params, requestParams } from '../authorize/params.ts';
 import { matchesRegistered } from '../clients/redirect_uri.ts';
+import { epochSeconds } from '../clock.ts';
 import { SIGNING_ALGS } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import { PATHS } from '../discovery/metadata.ts';
@@ -122,9 +123,15 @@ export async function parseLogoutRequest(deps: Pick<Deps, 'keyring' | 'config' |
   return { hint, client, redirectUri, state: values.get('state') ?? null, fields };
 }
 
-/** The hint names the signed-in user (and, when it carries one, this very session). */
-function hintProvesUser(hint: IdTokenHint | null, signedIn: SignedIn): boolean {
-  if (!hint || hint.sub !== signedIn.user.id) return false;
+/**
+ * The hint names the signed-in user (and, when it carries one, this very session). Its sub is the one
+ * the client it was issued to sees (OIDC Core §8: pairwise for a pairwise client).
+ */
+async function hintProvesUser(deps: Pick<Deps, 'hooks'>, request: LogoutRequest, signedIn: SignedIn): Promise<boolean> {
+  const { hint, client } = request;
+  if (!hint) return false;
+  const expected = client ? await deps.hooks.subject(signedIn.user, client) : signedIn.user.id;
+  if (hint.sub !== expected) return false;
   return hint.sid === null || hint.sid === signedIn.session.sid;
 }
 
@@ -132,7 +139,16 @@ export function logoutEndpoints(deps: Deps) {
   /** Ends the session (if any) and sends the browser on: to the RP with `state`, or to our page. */
   const finish = async (browser: Browser, request: LogoutRequest, signedIn: SignedIn | null): Promise<Response> => {
     await browser.signOut();
-    if (signedIn) deps.log.info('signed out', { sid: signedIn.session.sid, client_id: request.client?.id ?? null });
+    if (signedIn) {
+      deps.log.info('signed out', { sid: signedIn.session.sid, client_id: request.client?.id ?? null });
+      await deps.events.emit({
+        type: 'logout',
+        at: epochSeconds(deps.clock),
+        userId: signedIn.user.id,
+        clientId: request.client?.id ?? null,
+        details: { sid: signedIn.session.sid },
+      });
+    }
     if (request.redirectUri === null) return redirect(SIGNED_OUT_PATH, browser.setCookies);
     const target = new URL(request.redirectUri);
     if (request.state !== null) target.searchParams.append('state', request.state);
@@ -173,7 +189,7 @@ export function logoutEndpoints(deps: Deps) {
     }
 
     // §2: ask unless the ID token shows the RP is signing out this very user (and session).
-    if (deps.config.logout_asks_confirmation && !hintProvesUser(logoutRequest.hint, signedIn)) {
+    if (deps.config.logout_asks_confirmation && !(await hintProvesUser(deps, logoutRequest, signedIn))) {
       const browserId = browser.browserId();
       return htmlResponse(
         renderLogout({

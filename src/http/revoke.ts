@@ -7,6 +7,7 @@ import { Elysia, t } from 'elysia';
 import { authenticateClient } from '../clients/authenticate.ts';
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
+import { grantRevoked } from '../events/tokens.ts';
 import { findToken } from '../tokens/lookup.ts';
 import { clientCors } from './cors.ts';
 import { OAuthError } from './errors.ts';
@@ -30,8 +31,14 @@ export function revocationEndpoint(deps: Deps) {
       if (!body.token) throw new OAuthError('invalid_request', 'token is required.');
       const found = await findToken(deps.store.tokens, body.token, body.token_type_hint);
       if (found && found.record.clientId === client.id && found.record.expiresAt > now) {
-        if (found.type === 'refresh_token') await deps.store.tokens.revokeGrant(found.record.grantId, now);
-        else await deps.store.tokens.deleteAccessToken(found.hash);
+        if (found.type === 'refresh_token') {
+          await deps.store.tokens.revokeGrant(found.record.grantId, now);
+          await grantRevoked(deps, found.record.grantId, 'client');
+        } else if (await deps.store.tokens.deleteAccessToken(found.hash)) {
+          const { grantId, userId } = found.record;
+          const details = { by: 'client', what: 'access_token', grant_id: grantId, grants: 0 } as const;
+          await deps.events.emit({ type: 'token.revoked', at: now, userId, clientId: client.id, details });
+        }
       }
       return new Response(null, { status: 200, headers: { 'cache-control': 'no-store', pragma: 'no-cache' } });
     },

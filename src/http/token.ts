@@ -5,6 +5,7 @@ import { Elysia, t } from 'elysia';
 import { authenticateClient } from '../clients/authenticate.ts';
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
+import { tokensIssued } from '../events/tokens.ts';
 import { authorizationCodeGrant } from '../grants/authorization_code.ts';
 import { clientCredentialsGrant } from '../grants/client_credentials.ts';
 import { deviceCodeGrant } from '../grants/device_code.ts';
@@ -45,6 +46,7 @@ export function tokenEndpoint(deps: Deps) {
       // RFC 8707: checked before the grant runs, so a bad resource never consumes a code.
       if (body.resource !== undefined) accessTokenAudience(client, body.resource);
       const tokens = await handler.handle(deps, client, body);
+      await tokensIssued(deps, handler.grantType, tokens.access_token);
       return new Response(JSON.stringify(tokens), {
         headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
       });

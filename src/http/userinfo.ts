@@ -3,9 +3,8 @@
 import { Elysia } from 'elysia';
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
-import { customScopesOf } from '../scopes/scopes.ts';
 import { hashToken } from '../tokens/secret.ts';
-import { claimsForScopes } from '../users/claims.ts';
+import { userClaimsFor } from '../tokens/user_claims.ts';
 import { clientCors } from './cors.ts';
 import { OAuthError } from './errors.ts';
 import { isFormRequest } from './form.ts';
@@ -48,7 +47,10 @@ export function userinfoEndpoint(deps: Deps) {
     }
     const user = await deps.store.users.getUser(token.userId);
     if (!user || user.disabled) throw bearerError('invalid_token', 'The access token is invalid or expired.', 401);
-    return new Response(JSON.stringify({ sub: user.id, ...claimsForScopes(user, scopes, await customScopesOf(deps)) }), {
+    // OIDC Core §8: the sub the token's client sees (pairwise or the user id), as in its ID token.
+    const client = await deps.store.clients.getClient(token.clientId);
+    if (!client) throw bearerError('invalid_token', 'The access token is invalid or expired.', 401);
+    return new Response(JSON.stringify({ sub: await deps.hooks.subject(user, client), ...(await userClaimsFor(deps, { user, client, scopes, target: 'userinfo' })) }), {
       headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
     });
   };

@@ -1,11 +1,11 @@
 // Custom scopes (`idp scope add | list | remove`): a name clients may be allowed, a description for
-// the consent page, and the existing user claims it releases. Also the short-lived copy of the list
+// the consent page, and the existing user claims or user attributes it releases. Also the short-lived copy of the list
 // that the token, userinfo, consent and discovery paths read.
 import { type Clock, epochSeconds } from '../clock.ts';
 import { IdpError } from '../errors.ts';
 import type { ClientStore, ScopeRecord, ScopeStore } from '../store/store.ts';
 import { StoreError } from '../store/store.ts';
-import { CUSTOM_SCOPE_CLAIMS, STANDARD_SCOPES } from '../users/claims.ts';
+import { parseScopeClaim, STANDARD_SCOPES, scopeClaimProblem } from '../users/claims.ts';
 
 export class ScopeError extends IdpError {
   override readonly name = 'ScopeError';
@@ -37,10 +37,13 @@ export async function addScope(deps: Pick<ScopeDeps, 'scopes' | 'clock'>, input:
   const description = (input.description ?? '').trim() || name;
   if (description.length > MAX_DESCRIPTION_LENGTH) throw new ScopeError(`A scope description is at most ${MAX_DESCRIPTION_LENGTH} characters.`);
   const claims = [...new Set(input.claims ?? [])];
-  for (const claim of claims) {
-    if (!CUSTOM_SCOPE_CLAIMS.includes(claim)) {
-      throw new ScopeError(`Unknown claim ${claim}; a scope may release: ${CUSTOM_SCOPE_CLAIMS.join(', ')}.`);
-    }
+  const released = new Set<string>();
+  for (const entry of claims) {
+    const problem = scopeClaimProblem(entry);
+    if (problem) throw new ScopeError(problem);
+    const { claim } = parseScopeClaim(entry);
+    if (released.has(claim)) throw new ScopeError(`The claim ${claim} is named twice; a scope releases each claim once.`);
+    released.add(claim);
   }
   const scope: ScopeRecord = { name, description, claims, createdAt: epochSeconds(deps.clock) };
   try {
@@ -84,6 +87,10 @@ export function scopeView(scope: ScopeRecord) {
     name: scope.name,
     description: scope.description,
     claims: scope.claims,
+    /** Claim name → the user attribute it is released from (`--claim roles=groups`, or `--claim team`). */
+    attribute_claims: Object.fromEntries(
+      scope.claims.map(parseScopeClaim).flatMap(({ claim, attribute }) => (attribute === null ? [] : [[claim, attribute]])),
+    ),
     created_at: new Date(scope.createdAt * 1000).toISOString().replace('.000Z', 'Z'),
   };
 }

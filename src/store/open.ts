@@ -1,11 +1,36 @@
 // Picks the backend named by the `database` setting.
+import type { Settings } from '../config/schema.ts';
 import { StoreError, type Store } from './store.ts';
+import { openPostgresStore } from './postgres/postgres.ts';
 import { openSqliteStore } from './sqlite/sqlite.ts';
 
-export async function openStore(database: string): Promise<Store> {
+export interface OpenStoreOptions {
+  /** PostgreSQL: most connections in the pool (database_pool_size). */
+  poolSize?: number;
+  /** PostgreSQL: seconds before the server cancels a statement (database_statement_timeout). */
+  statementTimeout?: number;
+  /**
+   * PostgreSQL: migrate a database that is behind (idp serve --migrate, idp db migrate); without it
+   * such a database is refused, while an empty one is always initialised. SQLite always migrates:
+   * one process owns the file, so there is nobody to coordinate with.
+   */
+  migrate?: boolean;
+}
+
+export function isPostgresUrl(database: string): boolean {
+  return /^postgres(ql)?:\/\//.test(database);
+}
+
+/** The store options the settings ask for. */
+export function storeOptions(
+  config: Pick<Settings, 'database_pool_size' | 'database_statement_timeout'>,
+  migrate = false,
+): OpenStoreOptions {
+  return { poolSize: config.database_pool_size, statementTimeout: config.database_statement_timeout, migrate };
+}
+
+export async function openStore(database: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (database.startsWith('sqlite:')) return openSqliteStore(database.slice('sqlite:'.length));
-  if (/^postgres(ql)?:\/\//.test(database)) {
-    throw new StoreError('unsupported', 'PostgreSQL storage is not available in this version of idp; use a sqlite: database.');
-  }
-  throw new StoreError('unsupported', `Unknown database URL scheme in '${database.split(':')[0]}:'; use sqlite:PATH.`);
+  if (isPostgresUrl(database)) return openPostgresStore(database, options);
+  throw new StoreError('unsupported', `Unknown database URL scheme in '${database.split(':')[0]}:'; use sqlite:PATH or postgres://.`);
 }

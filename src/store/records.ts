@@ -115,7 +115,10 @@ export interface RefreshTokenRecord {
 export interface ScopeRecord {
   name: string;
   description: string;
-  /** Names of existing user claims (profile and email claims) the scope releases. */
+  /**
+   * What the scope releases, one entry each: a profile or email claim (`email`), a user attribute under
+   * its own name (`team`), or an attribute under another claim name (`roles=groups`); see users/claims.ts.
+   */
   claims: string[];
   createdAt: number;
 }

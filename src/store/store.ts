@@ -22,6 +22,7 @@ export type StoreErrorCode =
   | 'not_found' // the row named does not exist
   | 'conflict' // a unique key is already taken
   | 'schema_too_new' // the database was migrated by a newer idp
+  | 'needs_migration' // the database is at an older schema and this open may not migrate it (idp db migrate)
   | 'unreadable' // the database cannot be opened or is corrupt
   | 'unsupported'; // the database URL names a backend this build does not have
 

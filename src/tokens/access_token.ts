@@ -14,6 +14,8 @@ export interface AccessTokenClaims {
   issuedAt: number;
   expiresAt: number;
   authTime: number;
+  /** Claims an adapter added (accessTokenClaims); the claims above always win over them. */
+  extra?: Record<string, unknown>;
 }
 
 export async function mintAccessToken(
@@ -21,10 +23,12 @@ export async function mintAccessToken(
   keyring: Keyring,
   alg: SigningAlg,
   claims: AccessTokenClaims,
+  /** The value of an opaque token (the adapter's generateToken, else random). */
+  opaqueValue: () => string | Promise<string> = randomToken,
 ): Promise<string> {
-  if (format === 'opaque') return randomToken();
+  if (format === 'opaque') return opaqueValue();
   const { kid, key } = keyring.signingKey(alg);
-  return new SignJWT({ client_id: claims.clientId, scope: claims.scope, auth_time: claims.authTime })
+  return new SignJWT({ ...claims.extra, client_id: claims.clientId, scope: claims.scope, auth_time: claims.authTime })
     .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
     .setIssuer(claims.issuer)
     .setSubject(claims.subject)

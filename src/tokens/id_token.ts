@@ -15,8 +15,8 @@ export interface IdTokenInput {
   sid: string | null;
   /** The access token issued alongside, hashed into at_hash; none without one (response_type=id_token). */
   accessToken?: string;
-  /** User claims released by the granted scopes. */
-  claims: Record<string, string | number | boolean>;
+  /** User claims released by the granted scopes, and those an adapter added; the protected ones below win. */
+  claims: Record<string, unknown>;
   alg: SigningAlg;
 }
 

@@ -3,12 +3,12 @@
 import { epochSeconds } from '../clock.ts';
 import { OAuthError } from '../http/errors.ts';
 import type { Deps } from '../deps.ts';
-import { customScopesOf } from '../scopes/scopes.ts';
+import type { GrantType } from '../clients/metadata.ts';
 import type { ClientRecord, GrantRecord, UserRecord } from '../store/store.ts';
-import { claimsForScopes } from '../users/claims.ts';
 import { mintAccessToken } from './access_token.ts';
 import { signIdToken } from './id_token.ts';
-import { hashToken, randomToken } from './secret.ts';
+import { hashToken } from './secret.ts';
+import { idTokenClaimsFor } from './user_claims.ts';
 
 export interface TokenResponse {
   access_token: string;
@@ -30,6 +30,8 @@ export interface IssueInput {
   refreshToken: 'issue' | 'none';
   /** RFC 8707 `resource` of the token request, already checked against the client's audiences. */
   resource?: string | undefined;
+  /** The grant being redeemed: the adapter's lifetimes and claims hooks see it. */
+  grantType: GrantType;
 }
 
 /**
@@ -52,36 +54,43 @@ export function allowsRefreshToken(client: ClientRecord, scopes: readonly string
   return client.metadata.grant_types.includes('refresh_token') && (scopes.includes('offline_access') || !scopes.includes('openid'));
 }
 
-export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring' | 'clock'>, input: IssueInput): Promise<TokenResponse> {
+export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring' | 'clock' | 'hooks'>, input: IssueInput): Promise<TokenResponse> {
   const { config, store, keyring } = deps;
   const { client, user, grant, scopes } = input;
   const now = epochSeconds(deps.clock);
   const scope = scopes.join(' ');
-  const accessExpiresAt = now + config.access_token_ttl;
+  const { grantType } = input;
+  // The adapter's tokenLifetimes (per client and grant), else the *_ttl settings.
+  const lifetimes = await deps.hooks.lifetimes({ user, client, scopes, grantType });
+  const extra = await deps.hooks.accessTokenClaims({ user, client, scopes, grantType });
+  const accessExpiresAt = now + lifetimes.accessToken;
+  // OIDC Core §8: the sub this client sees (pairwise or the user id); client_credentials acts for the client.
+  const subject = user ? await deps.hooks.subject(user, client) : client.id;
   const accessToken = await mintAccessToken(client.metadata.access_token_format ?? config.access_token_format, keyring, config.signing_alg, {
     issuer: config.issuer,
-    subject: user?.id ?? client.id,
+    subject,
     clientId: client.id,
     audience: accessTokenAudience(client, input.resource),
     scope,
     issuedAt: now,
     expiresAt: accessExpiresAt,
     authTime: grant.authTime,
-  });
-  const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: config.access_token_ttl, scope };
+    extra,
+  }, () => deps.hooks.token('access_token', client));
+  const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: lifetimes.accessToken, scope };
 
   if (user && scopes.includes('openid')) {
     response.id_token = await signIdToken(keyring, {
       issuer: config.issuer,
-      subject: user.id,
+      subject,
       clientId: client.id,
       issuedAt: now,
-      expiresAt: now + config.id_token_ttl,
+      expiresAt: now + lifetimes.idToken,
       authTime: grant.authTime,
       nonce: input.nonce,
       sid: grant.sid,
       accessToken,
-      claims: claimsForScopes(user, scopes, await customScopesOf(deps)),
+      claims: await idTokenClaimsFor(deps, { user, client, scopes, grantType }),
       alg: client.metadata.id_token_signed_response_alg,
     });
   }
@@ -93,14 +102,15 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
     clientId: client.id,
     userId: user?.id ?? null,
     scope,
-    claims: null,
+    // Kept for /introspect, which answers for opaque and JWT tokens alike from this row.
+    claims: Object.keys(extra).length > 0 ? extra : null,
     createdAt: now,
     expiresAt: accessExpiresAt,
   });
   let grantExpiresAt = accessExpiresAt;
   if (user && input.refreshToken === 'issue') {
-    const refreshToken = randomToken();
-    const refreshExpiresAt = now + config.refresh_token_ttl;
+    const refreshToken = await deps.hooks.token('refresh_token', client);
+    const refreshExpiresAt = now + lifetimes.refreshToken;
     await store.tokens.insertRefreshToken({
       tokenHash: hashToken(refreshToken),
       grantId: grant.id,

@@ -1,8 +1,8 @@
-// Users: argon2id passwords (Bun.password), profile claims, enable/disable. The user id is the
+// Users: argon2id passwords (Bun.password), profile claims, attributes, enable/disable. The user id is the
 // `sub`: random and stable, never the username, so renaming a user changes no token subject.
 import { type Clock, epochSeconds } from '../clock.ts';
 import { IdpError } from '../errors.ts';
-import type { UserProfile, UserRecord, UserStore } from '../store/store.ts';
+import type { UserAttributes, UserProfile, UserRecord, UserStore } from '../store/store.ts';
 import { StoreError } from '../store/store.ts';
 import { randomToken } from '../tokens/secret.ts';
 
@@ -16,11 +16,19 @@ export type ProfileClaim = (typeof PROFILE_CLAIMS)[number];
 const USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
 const MIN_PASSWORD_LENGTH = 8;
 
+/** A user attribute name (`--attr NAME=VALUE`); custom scopes release attributes under such names. */
+export const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
+export const MAX_ATTRIBUTES = 64;
+export const MAX_ATTRIBUTE_VALUE_LENGTH = 1024;
+export const MAX_ATTRIBUTE_LIST_ITEMS = 100;
+
 export interface UserFields {
   username?: string;
   email?: string | null;
   emailVerified?: boolean;
   profile?: Partial<Record<ProfileClaim, string | null>>;
+  /** Attributes to set (a string or a list of strings) or, with null, to remove; others are kept. */
+  attributes?: Record<string, string | string[] | null>;
 }
 
 export interface UserDeps {
@@ -134,7 +142,36 @@ function applyFields(user: UserRecord, fields: UserFields): UserRecord {
     throw new UserError('picture must be an http(s) URL.');
   }
   user.profile = profile;
+  if (fields.attributes !== undefined) user.attributes = applyAttributes(user, fields.attributes);
   return user;
+}
+
+function applyAttributes(user: UserRecord, changes: Record<string, string | string[] | null>): UserAttributes {
+  const attributes: UserAttributes = structuredClone(user.attributes);
+  for (const [name, value] of Object.entries(changes)) {
+    if (!ATTRIBUTE_NAME.test(name)) {
+      throw new UserError(`${JSON.stringify(name)} is not an attribute name: a letter or _, then up to 63 letters, digits or _ . : -.`);
+    }
+    if (value === null) {
+      // A misspelt name would otherwise remove nothing without a word.
+      if (!Object.hasOwn(attributes, name)) throw new UserError(`User ${user.username} has no attribute ${name}.`);
+      delete attributes[name];
+      continue;
+    }
+    const values = Array.isArray(value) ? value : [value];
+    if (Array.isArray(value) && value.length === 0) throw new UserError(`The list for attribute ${name} is empty; remove the attribute instead.`);
+    if (values.length > MAX_ATTRIBUTE_LIST_ITEMS) throw new UserError(`Attribute ${name} has ${values.length} items; a list holds at most ${MAX_ATTRIBUTE_LIST_ITEMS}.`);
+    for (const item of values) {
+      if (item === '') throw new UserError(`Attribute ${name} has an empty value; remove the attribute instead.`);
+      if (item.length > MAX_ATTRIBUTE_VALUE_LENGTH) {
+        throw new UserError(`A value of attribute ${name} is ${item.length} characters long; the limit is ${MAX_ATTRIBUTE_VALUE_LENGTH}.`);
+      }
+    }
+    attributes[name] = Array.isArray(value) ? [...value] : value;
+  }
+  const count = Object.keys(attributes).length;
+  if (count > MAX_ATTRIBUTES) throw new UserError(`A user has at most ${MAX_ATTRIBUTES} attributes; this change would leave ${count}.`);
+  return attributes;
 }
 
 async function withConflictMessage(write: Promise<void>, username: string): Promise<void> {
@@ -154,6 +191,7 @@ export function userView(user: UserRecord) {
     email: user.email,
     email_verified: user.emailVerified,
     ...user.profile,
+    attributes: user.attributes,
     disabled: user.disabled,
     has_password: user.passwordHash !== null,
     created_at: new Date(user.createdAt * 1000).toISOString().replace('.000Z', 'Z'),

@@ -200,10 +200,48 @@ describe('idp client add', () => {
     expect(expectCleanFailure(await client(['add', '--name', 'Bad', '--redirect-uri', REDIRECT, '--type', 'secret']))).toContain('--type');
   });
 
-  it('--subject-type (a feature this build lacks) is refused as an unknown option', async () => {
+  it('OIDC Core §8: --subject-type pairwise, with the sector taken from the one redirect host or --sector-identifier', async () => {
+    const { id, printed } = await addConfidential(['--subject-type', 'pairwise']);
+    expect(printed).toMatchObject({ subject_type: 'pairwise', sector_identifier: null });
+    const sectored = await addConfidential(['--subject-type', 'pairwise', '--sector-identifier', 'Apps.Example.TEST:8443']);
+    expect(sectored.printed).toMatchObject({ subject_type: 'pairwise', sector_identifier: 'apps.example.test:8443' });
+    // Public is the default, and shown as such.
+    expect((await addConfidential()).printed).toMatchObject({ subject_type: 'public', sector_identifier: null });
+
+    const shown = await client(['show', id]);
+    expect(shown.stdout).toMatch(/^subject_type\s+pairwise$/m);
+    const updated = await clientJson(['update', '--sector-identifier', 'apps.example.test', '--', id]);
+    expect(updated).toMatchObject({ subject_type: 'pairwise', sector_identifier: 'apps.example.test' });
+    expect((await client(['show', id])).stdout).toMatch(/^sector_identifier\s+apps\.example\.test$/m);
+    // Back to public: the sector identifier no longer means anything and is dropped.
+    expect(await clientJson(['update', '--subject-type', 'public', '--', id])).toMatchObject({ subject_type: 'public', sector_identifier: null });
+  });
+
+  it('OIDC Core §8.1: a pairwise client with redirect URIs on several hosts needs --sector-identifier', async () => {
     const before = clientCount();
-    expect(expectCleanFailure(await client(['add', '--name', 'Later', '--redirect-uri', REDIRECT, '--subject-type', 'x']))).toContain(
-      "unknown option '--subject-type'",
+    const twoHosts = ['--redirect-uri', REDIRECT, '--redirect-uri', 'https://other.example.test/callback'];
+    const sentence = expectCleanFailure(await client(['add', '--name', 'Two hosts', ...twoHosts, '--subject-type', 'pairwise']));
+    expect(sentence).toContain('--sector-identifier');
+    expect(sentence).toContain('app.example.test, other.example.test');
+    expect(clientCount()).toBe(before);
+    const added = asRecord(expectJson(await client(['add', '--json', '--name', 'Two hosts', ...twoHosts, '--subject-type', 'pairwise', '--sector-identifier', 'example.test'])));
+    expect(added).toMatchObject({ subject_type: 'pairwise', sector_identifier: 'example.test' });
+    // A public client may have as many hosts as it likes; turning it pairwise later is checked the same way.
+    const { id } = await addConfidential(['--redirect-uri', 'https://other.example.test/callback']);
+    expect(expectCleanFailure(await client(['update', '--subject-type', 'pairwise', '--', id]))).toContain('--sector-identifier');
+    // Removing the sector identifier of such a client is refused too.
+    expect(expectCleanFailure(await client(['update', '--sector-identifier', '', '--', String(added.client_id)]))).toContain('--sector-identifier');
+  });
+
+  it('refuses a bad --subject-type, a sector identifier that is not a host, and one on a public client', async () => {
+    const before = clientCount();
+    expect(expectCleanFailure(await client(['add', '--name', 'Bad', '--redirect-uri', REDIRECT, '--subject-type', 'x']))).toContain('--subject-type');
+    for (const sector of ['https://apps.example.test', 'apps example', 'apps.example.test/path', 'apps.example.test:0', '-apps.example.test', 'apps..test']) {
+      const sentence = expectCleanFailure(await client(['add', '--name', 'Bad', '--redirect-uri', REDIRECT, '--subject-type', 'pairwise', '--sector-identifier', sector]));
+      expect(sentence).toContain('sector identifier is a host name');
+    }
+    expect(expectCleanFailure(await client(['add', '--name', 'Bad', '--redirect-uri', REDIRECT, '--sector-identifier', 'apps.example.test']))).toContain(
+      '--subject-type pairwise',
     );
     expect(clientCount()).toBe(before);
   });

@@ -37,8 +37,27 @@ describe('idp scope', () => {
     expect(expectCleanFailure(await scope(['add', 'openid']))).toContain('standard scope');
     expect((await scope(['add', 'dup', '--json'])).exitCode).toBe(0);
     expect(expectCleanFailure(await scope(['add', 'dup']))).toContain('exists');
-    expect(expectCleanFailure(await scope(['add', 'hr', '--claim', 'salary']))).toContain('Unknown claim salary');
+    expect(expectCleanFailure(await scope(['add', 'hr', '--claim', 'sal ary']))).toContain('neither a profile or email claim');
     expect(expectCleanFailure(await scope(['remove', 'never-added']))).toContain('No custom scope');
+  });
+
+  it('--claim may name a user attribute, or CLAIM=ATTRIBUTE; list shows the mapping', async () => {
+    const added = asRecord(expectJson(await scope(['add', 'org', '--claim', 'team', '--claim', 'roles=groups', '--claim', 'email', '--json'])));
+    expect(added).toMatchObject({ name: 'org', claims: ['team', 'roles=groups', 'email'], attribute_claims: { team: 'team', roles: 'groups' } });
+    const text = await scope(['list']);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain('team (attribute team), roles (attribute groups), email');
+    const discovery = asRecord(expectJson(await idp(['discovery', 'export'])));
+    expect(asStringArray(discovery.claims_supported)).toEqual(expect.arrayContaining(['team', 'roles']));
+  });
+
+  it('refuses protected claims, a standard claim as a mapping target and a half-empty mapping, in one sentence', async () => {
+    expect(expectCleanFailure(await scope(['add', 'p1', '--claim', 'sub']))).toContain('idp sets itself');
+    expect(expectCleanFailure(await scope(['add', 'p2', '--claim', 'aud=groups']))).toContain('idp sets itself');
+    expect(expectCleanFailure(await scope(['add', 'p3', '--claim', 'email=work_email']))).toContain('profile or email claim');
+    expect(expectCleanFailure(await scope(['add', 'p4', '--claim', 'roles=']))).toContain('attribute name');
+    const listed = expectJson(await scope(['list', '--json'])) as Record<string, unknown>[];
+    for (const name of ['p1', 'p2', 'p3', 'p4']) expect(listed.map((item) => item.name)).not.toContain(name);
   });
 
   it('a client may be allowed a custom scope; removing the scope is refused while it is, naming the client', async () => {

@@ -253,6 +253,39 @@ describe('idp user update', () => {
   });
 });
 
+describe('idp user update --attr and --remove-attr', () => {
+  it('sets strings and lists (a value with a comma), replaces and removes them; show and --json print them', async () => {
+    const name = uniqueName('attrs');
+    expect((await addUser(name, ['--attr', 'team=red'])).attributes).toEqual({ team: 'red' });
+    const updated = await userJson(['update', '--attr', 'groups=admins, staff', '--attr', 'solo=only,', '--attr', 'team=blue', '--', name]);
+    expect(updated.attributes).toEqual({ team: 'blue', groups: ['admins', 'staff'], solo: ['only'] });
+    const text = await user(['show', name]);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toMatch(/^attributes\s+team=blue$/m);
+    expect(text.stdout).toMatch(/^\s+groups=admins,staff$/m);
+    expect(text.stdout).toMatch(/^\s+solo=only,$/m);
+    const removed = await userJson(['update', '--remove-attr', 'groups', '--remove-attr', 'solo', '--', name]);
+    expect(removed.attributes).toEqual({ team: 'blue' });
+    expect((await userJson(['show', name])).attributes).toEqual({ team: 'blue' });
+  });
+
+  it('refuses an empty value (naming --remove-attr), a missing =, a bad name, a too long value and an unknown attribute, in one sentence', async () => {
+    const name = uniqueName('badattr');
+    await addUser(name, ['--attr', 'team=red']);
+    const refused = async (args: string[], text: string) => expect(expectCleanFailure(await user(['update', ...args, '--', name]))).toContain(text);
+    await refused(['--attr', 'team='], '--remove-attr team');
+    await refused(['--attr', 'groups=,'], '--remove-attr groups');
+    await refused(['--attr', 'team'], 'NAME=VALUE');
+    await refused(['--attr', '=red'], 'NAME=VALUE');
+    await refused(['--attr', '9lives=yes'], 'not an attribute name');
+    await refused(['--attr', `bio=${'x'.repeat(1025)}`], '1024');
+    await refused(['--attr', 'team=blue', '--remove-attr', 'team'], 'both set and removed');
+    await refused(['--remove-attr', 'teem'], 'has no attribute teem');
+    expect((await userJson(['show', name])).attributes).toEqual({ team: 'red' });
+    expect(expectCleanFailure(await user(['update', '--attr', 'team=blue', '--', uniqueName('nobody')]))).toContain('No user is named');
+  });
+});
+
 describe('idp user set-password, disable, enable', () => {
   it('set-password --password-stdin replaces the password', async () => {
     const name = uniqueName('reset');

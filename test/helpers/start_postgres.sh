@@ -2,12 +2,12 @@
 # A throwaway PostgreSQL server for the PostgreSQL tests (test/store/postgres.test.ts, test/cli/db.test.ts).
 #
 #   eval "$(test/helpers/start_postgres.sh)"     # installs PostgreSQL if missing, starts it, exports
-#                                                # IDP_TEST_DATABASE_URL and IDP_TEST_PGDATA
+#                                                # IDP_TEST_DATABASE_URL and TEST_POSTGRES_DIR
 #   node_modules/.bin/bun test test/store/postgres.test.ts
-#   test/helpers/start_postgres.sh stop "$IDP_TEST_PGDATA"
+#   test/helpers/start_postgres.sh stop "$TEST_POSTGRES_DIR"
 #
 # The server lives in a fresh temporary directory, listens on 127.0.0.1 only (port 55432, or the next
-# free one; IDP_TEST_PG_PORT picks another), and has a role `idp` with a random password that may
+# free one; TEST_POSTGRES_PORT picks another), and has a role `idp` with a random password that may
 # create databases (each test file makes its own). Progress goes to stderr; stdout is only the exports.
 # Run it as root (it installs packages and runs the server as the `postgres` user) or as a normal user
 # who can run initdb.
@@ -55,10 +55,10 @@ start_server() {
     useradd --system --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres
   fi
 
-  local port=${IDP_TEST_PG_PORT:-55432} tries=0
+  local port=${TEST_POSTGRES_PORT:-55432} tries=0
   until port_free "$port"; do
     tries=$((tries + 1))
-    [ "$tries" -lt 50 ] || { log "no free port from ${IDP_TEST_PG_PORT:-55432}"; return 1; }
+    [ "$tries" -lt 50 ] || { log "no free port from ${TEST_POSTGRES_PORT:-55432}"; return 1; }
     port=$((port + 1))
   done
 
@@ -78,7 +78,7 @@ start_server() {
     -c "CREATE DATABASE idp_test OWNER idp" >/dev/null
   log "PostgreSQL is running on 127.0.0.1:$port (data in $dir)"
   echo "export IDP_TEST_DATABASE_URL='postgres://idp:$password@127.0.0.1:$port/idp_test'"
-  echo "export IDP_TEST_PGDATA='$dir'"
+  echo "export TEST_POSTGRES_DIR='$dir'"
 }
 
 case "${1:-start}" in

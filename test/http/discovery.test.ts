@@ -28,7 +28,7 @@ describe('discovery (OIDC Discovery 1.0 §4, RFC 8414 §3)', () => {
     expect(doc.authorization_endpoint).toBe('https://id.example.test/authorize');
     expect(doc.token_endpoint).toBe('https://id.example.test/token');
     expect(doc.userinfo_endpoint).toBe('https://id.example.test/userinfo');
-    expect(doc.subject_types_supported).toEqual(['public']);
+    expect(doc.subject_types_supported).toEqual(['public', 'pairwise']);
     expect(doc.id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256']);
     expect(doc.response_types_supported).toEqual(['code', 'id_token', 'id_token token']);
     expect(doc.response_modes_supported).toEqual(['query', 'fragment', 'form_post']);

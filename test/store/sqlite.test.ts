@@ -121,8 +121,22 @@ describe('sqlite store', () => {
 });
 
 describe('openStore', () => {
-  it('refuses a postgres URL in this version with a clear message', async () => {
-    await expect(openStore('postgres://u:p@127.0.0.1/idp')).rejects.toThrow('PostgreSQL storage is not available');
+  it('opens a postgres URL with the PostgreSQL store: an unreachable server is unreadable, and the password is never shown', async () => {
+    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+    const port = probe.port;
+    probe.stop(true);
+    const error = await openStore(`postgres://idp:hunter2-secret@127.0.0.1:${port}/idp`).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe('unreadable');
+    expect((error as StoreError).message).toContain(`PostgreSQL database postgres://idp@127.0.0.1:${port}/idp`);
+    expect((error as StoreError).message).not.toContain('hunter2-secret');
+  });
+
+  it('refuses an unknown scheme as unsupported', async () => {
+    await expect(openStore('mysql://u:p@127.0.0.1/idp')).rejects.toMatchObject({ code: 'unsupported' });
   });
 });
 

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test';
+import { defaultHooks } from '../../src/adapter/hooks.ts';
 import { epochSeconds } from '../../src/clock.ts';
 import { OAuthError } from '../../src/http/errors.ts';
+import { silentLogger } from '../../src/log.ts';
 import { issueTokens } from '../../src/tokens/issue.ts';
 import { Database } from 'bun:sqlite';
 import { join } from 'node:path';
@@ -21,10 +23,11 @@ describe('issuing tokens', () => {
     const grant = { id: 'g1', userId: user.id, clientId: client.id, scope: 'openid offline_access', sid: null, authTime: now, createdAt: now, expiresAt: now + 60, revokedAt: null };
     await app.store.tokens.insertGrant(grant);
     await app.store.tokens.revokeGrant('g1', now);
-    const deps = { config: app.config, store: app.store, keyring: app.keyring, clock: app.clock };
+    const hooks = defaultHooks({ secret: new Uint8Array(32), config: app.config, log: silentLogger });
+    const deps = { config: app.config, store: app.store, keyring: app.keyring, clock: app.clock, hooks };
     let failure: unknown;
     try {
-      await issueTokens(deps, { client, user, grant, scopes: ['openid', 'offline_access'], nonce: null, refreshToken: 'issue' });
+      await issueTokens(deps, { client, user, grant, scopes: ['openid', 'offline_access'], nonce: null, refreshToken: 'issue', grantType: 'authorization_code' });
     } catch (error) {
       failure = error;
     }

@@ -200,6 +200,33 @@ describe('profile claims', () => {
   });
 });
 
+describe('attributes', () => {
+  it('are set, replaced and removed one by one, strings or lists, and survive a reload', async () => {
+    await createUser(deps(), { username: 'alice', attributes: { team: 'red', groups: ['a', 'b'] } });
+    const updated = await updateUser(deps(), 'alice', { attributes: { team: 'blue', groups: null, 'org.unit:cost-center': '42' } });
+    expect(updated.attributes).toEqual({ team: 'blue', 'org.unit:cost-center': '42' });
+    expect((await findUser(env.store.users, 'alice')).attributes).toEqual({ team: 'blue', 'org.unit:cost-center': '42' });
+    expect(userView(updated).attributes).toEqual({ team: 'blue', 'org.unit:cost-center': '42' });
+  });
+
+  it('refuse bad names, empty values, long values, long lists, too many attributes and removing one the user lacks', async () => {
+    await createUser(deps(), { username: 'alice' });
+    const refused = async (attributes: Record<string, string | string[] | null>, text: string) =>
+      expect((await userError(() => updateUser(deps(), 'alice', { attributes }))).message).toContain(text);
+    for (const name of ['', '1team', 'team name', 'a'.repeat(65), 'é']) await refused({ [name]: 'x' }, 'not an attribute name');
+    await refused({ team: '' }, 'empty value');
+    await refused({ team: [] }, 'empty');
+    await refused({ groups: ['a', ''] }, 'empty value');
+    await refused({ team: 'x'.repeat(1025) }, '1024');
+    await refused({ groups: ['x'.repeat(1025)] }, '1024');
+    await refused({ groups: Array.from({ length: 101 }, (_, index) => `g${index}`) }, 'at most 100');
+    await refused(Object.fromEntries(Array.from({ length: 65 }, (_, index) => [`a${index}`, 'x'])), 'at most 64');
+    await refused({ team: null }, 'has no attribute team');
+    expect((await updateUser(deps(), 'alice', { attributes: { team: 'x'.repeat(1024), groups: Array.from({ length: 100 }, () => 'g') } })).attributes.team).toHaveLength(1024);
+    expect((await findUser(env.store.users, 'alice')).attributes.groups).toHaveLength(100);
+  });
+});
+
 describe('userView and removal', () => {
   it('userView never carries the password or its hash', async () => {
     const user = await createUser(deps(), { username: 'alice', password: PASSWORD });
