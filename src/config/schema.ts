@@ -33,6 +33,7 @@ export interface Settings {
   log_level: LogLevel;
   adapter: string;
   audit_retention: number;
+  trust_proxy: boolean;
 }
 
 export type SettingKey = keyof Settings;
@@ -134,6 +135,11 @@ export const SETTINGS: { [K in SettingKey]: SettingDef<Settings[K]> } = {
     shownDefault: '(none)',
     description:
       'A TypeScript or JavaScript module that customises claims, decisions and lifetimes (docs/adapter.md); relative to the config file that names it, else to the working directory.',
+  },
+  trust_proxy: {
+    type: 'boolean',
+    default: false,
+    description: 'Believe the X-Forwarded-For header of one reverse proxy in front of idp (client addresses for throttling and the audit log).',
   },
   audit_retention: {
     type: 'integer',

@@ -7,20 +7,6 @@ import type { UserRecord } from '../store/store.ts';
 /** What the audit log keeps of a typed username. */
 const MAX_USERNAME = 256;
 
-/** The part of Bun's server that knows a request's peer address (Elysia's `server`, null under app.handle()). */
-export interface PeerAddress {
-  requestIP(request: Request): { address: string } | null;
-}
-
-/** The address the request came from as the server saw it (a proxy's address, behind one); null when unknown. */
-export function requestIp(server: PeerAddress | null | undefined, request: Request): string | null {
-  try {
-    return server?.requestIP(request)?.address ?? null;
-  } catch {
-    return null;
-  }
-}
-
 type LoginDeps = Pick<Deps, 'store' | 'clock' | 'events'>;
 
 export async function loginSucceeded(deps: LoginDeps, input: { user: UserRecord; clientId: string | null; ip: string | null }): Promise<void> {

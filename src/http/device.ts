@@ -7,7 +7,8 @@ import { refusal } from '../authorize/decision.ts';
 import { authenticateClient } from '../clients/authenticate.ts';
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
-import { loginFailed, loginSucceeded, requestIp } from '../events/login.ts';
+import { loginFailed, loginSucceeded } from '../events/login.ts';
+import { clientIp } from './client_ip.ts';
 import { formatUserCode, normalizeUserCode } from '../device/user_code.ts';
 import { DEVICE_CODE_GRANT_TYPE } from '../grants/device_code.ts';
 import { Browser, type SignedIn } from '../sessions/browser.ts';
@@ -209,12 +210,12 @@ export function deviceEndpoints(deps: Deps) {
           const user = await verifyCredentials(deps.store.users, body.username ?? '', body.password ?? '');
           if (!user) {
             deps.log.info('login failed', { page: DEVICE_PATH });
-            await loginFailed(deps, { typed: body.username ?? '', clientId: null, ip: requestIp(server, request) });
+            await loginFailed(deps, { typed: body.username ?? '', clientId: null, ip: clientIp(deps.config, server, request) });
             return signInPage(browser, browserId, typed, body.username ?? '', 'Incorrect username or password.', 401);
           }
           signedIn = await browser.signIn(user, ['pwd']);
           deps.log.info('login succeeded', { page: DEVICE_PATH, sid: signedIn.session.sid });
-          await loginSucceeded(deps, { user, clientId: null, ip: requestIp(server, request) });
+          await loginSucceeded(deps, { user, clientId: null, ip: clientIp(deps.config, server, request) });
           if (!typed.trim()) return codePage(browser, browserId, signedIn, '', null);
         }
         if (!signedIn) return signInPage(browser, browserId, typed, '', null);

@@ -4,7 +4,8 @@ import { Elysia, t } from 'elysia';
 import { epochSeconds } from '../clock.ts';
 import { loadInteraction } from '../authorize/interaction.ts';
 import type { Deps } from '../deps.ts';
-import { loginFailed, loginSucceeded, requestIp } from '../events/login.ts';
+import { loginFailed, loginSucceeded } from '../events/login.ts';
+import { clientIp } from './client_ip.ts';
 import { Browser } from '../sessions/browser.ts';
 import { verifyCredentials } from '../users/users.ts';
 import { renderLogin } from '../views/pages.ts';
@@ -45,7 +46,7 @@ export function loginEndpoints(deps: Deps) {
         const user = await verifyCredentials(deps.store.users, body.username ?? '', body.password ?? '');
         if (!user) {
           deps.log.info('login failed', { client_id: interaction.request.clientId });
-          await loginFailed(deps, { typed: body.username ?? '', clientId: interaction.request.clientId, ip: requestIp(server, request) });
+          await loginFailed(deps, { typed: body.username ?? '', clientId: interaction.request.clientId, ip: clientIp(deps.config, server, request) });
           return htmlResponse(
             renderLogin({
               clientName: await clientName(interaction.request.clientId),
@@ -60,7 +61,7 @@ export function loginEndpoints(deps: Deps) {
         const { session } = await browser.signIn(user, ['pwd']);
         await deps.store.interactions.recordInteractionLogin(interaction.record.idHash, user.id, epochSeconds(deps.clock));
         deps.log.info('login succeeded', { client_id: interaction.request.clientId, sid: session.sid });
-        await loginSucceeded(deps, { user, clientId: interaction.request.clientId, ip: requestIp(server, request) });
+        await loginSucceeded(deps, { user, clientId: interaction.request.clientId, ip: clientIp(deps.config, server, request) });
         return redirect(`${RESUME_PATH}?interaction=${encodeURIComponent(interaction.id)}`, browser.setCookies);
       },
       {
