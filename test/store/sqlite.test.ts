@@ -184,3 +184,21 @@ describe('migration 4 (grants and access tokens without a user)', () => {
     });
   });
 });
+
+describe('a database path whose directory is missing', () => {
+  it('is a store error naming the path, not a raw ENOENT', async () => {
+    await withDir(async (dir) => {
+      const path = join(dir, 'missing', 'idp.db');
+      let caught: unknown;
+      try {
+        openSqliteStore(path);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(StoreError);
+      expect((caught as StoreError).code).toBe('unreadable');
+      expect((caught as StoreError).message).toBe(`Cannot create the SQLite database ${path}: its directory does not exist.`);
+    });
+  });
+});
+

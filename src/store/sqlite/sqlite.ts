@@ -38,7 +38,14 @@ export interface SqliteStoreOptions {
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   const migrations = options.migrations ?? SQLITE_MIGRATIONS;
   // The database holds sealed private keys and (later) token hashes: owner-only from the first byte.
-  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  if (!existsSync(path)) {
+    try {
+      closeSync(openSync(path, 'a', 0o600));
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'its directory does not exist' : (error as Error).message;
+      throw new StoreError('unreadable', `Cannot create the SQLite database ${path}: ${reason}.`);
+    }
+  }
   let db: Database | undefined;
   try {
     db = new Database(path, { strict: true });
