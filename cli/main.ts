@@ -3,11 +3,13 @@
 import { Command } from 'commander';
 import { VERSION } from '../src/version.ts';
 import { auditCommand } from './commands/audit.ts';
+import { backupCommand } from './commands/backup.ts';
 import { clientCommand } from './commands/client.ts';
 import { dbCommand } from './commands/db.ts';
 import { discoveryCommand } from './commands/discovery.ts';
 import { initCommand } from './commands/init.ts';
 import { keysCommand } from './commands/keys.ts';
+import { restoreCommand } from './commands/restore.ts';
 import { scopeCommand } from './commands/scope.ts';
 import { serveCommand } from './commands/serve.ts';
 import { tokensCommand } from './commands/tokens.ts';
@@ -30,7 +32,9 @@ export function buildProgram(): Command {
     .addCommand(tokensCommand())
     .addCommand(auditCommand())
     .addCommand(discoveryCommand())
-    .addCommand(dbCommand());
+    .addCommand(dbCommand())
+    .addCommand(backupCommand())
+    .addCommand(restoreCommand());
   // Route commander's own errors (unknown option, bad value) through the same exit path.
   const exitOverride = (command: Command) => {
     command.exitOverride();

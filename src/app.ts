@@ -1,4 +1,5 @@
-// The HTTP application: one Elysia plugin per endpoint group, composed over the same deps.
+// The HTTP application: one Elysia plugin per endpoint group, composed over the same deps. Events
+// pass through the metrics counters on their way to the sink.
 import { Elysia } from 'elysia';
 import type { Deps } from './deps.ts';
 import { authorizeEndpoints } from './http/authorize.ts';
@@ -10,18 +11,31 @@ import { healthEndpoint } from './http/health.ts';
 import { introspectionEndpoint } from './http/introspect.ts';
 import { jwksEndpoint } from './http/jwks.ts';
 import { loginEndpoints } from './http/login.ts';
+import { httpMetrics, metricsEndpoint } from './http/metrics.ts';
 import { logoutEndpoints } from './http/logout.ts';
 import { pages } from './http/pages.ts';
+import { requestContextPlugin } from './http/request_context.ts';
 import { requestLog } from './http/request_log.ts';
 import { revocationEndpoint } from './http/revoke.ts';
 import { tokenEndpoint } from './http/token.ts';
 import { userinfoEndpoint } from './http/userinfo.ts';
+import { countingEvents, createMetrics, type Metrics } from './metrics/metrics.ts';
 
-export function createApp(deps: Deps) {
+export interface AppOptions {
+  /** The metrics to count into and serve; a fresh set by default. */
+  metrics?: Metrics;
+}
+
+export function createApp(given: Deps, options: AppOptions = {}) {
+  const metrics = options.metrics ?? createMetrics({ sessions: given.store.sessions, clock: given.clock });
+  const deps: Deps = { ...given, events: countingEvents(given.events, metrics) };
   return new Elysia({ name: 'idp' })
+    .use(requestContextPlugin(deps.config))
     .use(errorHandler(deps.log))
     .use(requestLog(deps.log))
-    .use(healthEndpoint())
+    .use(httpMetrics(metrics))
+    .use(healthEndpoint(deps))
+    .use(metricsEndpoint(deps.config, metrics))
     .use(discoveryEndpoints(deps))
     .use(jwksEndpoint(deps))
     .use(authorizeEndpoints(deps))

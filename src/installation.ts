@@ -1,15 +1,16 @@
 // An installation is a data dir's config, store and server secret. `idp init` and the first
 // `idp serve` create one; every other command opens an existing one.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { IdpError } from './errors.ts';
 import { configTemplate, defaultConfigPath, loadConfig, type LoadConfigOptions } from './config/load.ts';
 import type { Config, Settings } from './config/schema.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { createInitialKeys } from './keys/manage.ts';
+import { KeyError } from './keys/errors.ts';
+import { createInitialKeysIfNone } from './keys/manage.ts';
 import type { KeyView } from './keys/lifecycle.ts';
 import { createSealer, type Sealer } from './keys/seal.ts';
-import { createServerSecret, readServerSecret } from './keys/server_secret.ts';
-import { openStore, storeOptions } from './store/open.ts';
+import { ensureServerSecret, readServerSecret, removeServerSecretFile } from './keys/server_secret.ts';
+import { isPostgresUrl, openStore, storeOptions } from './store/open.ts';
 import type { SigningKeyRecord, Store } from './store/store.ts';
 
 export interface Installation {
@@ -38,16 +39,27 @@ export async function openInstallation(options: OpenOptions): Promise<Installati
   try {
     const keys = await store.keys.listSigningKeys();
     if (keys.length === 0) throw notInitialised();
+    const shared = isPostgresUrl(config.database);
     const secret = readServerSecret({ dataDir: config.data_dir, env });
     if (!secret) {
+      // On PostgreSQL this is usually a second instance started without the first one's secret.
       throw new IdpError(
-        `The server secret is missing: set IDP_SECRET or restore ${config.data_dir}/secret; the signing keys cannot be read without it.`,
+        shared
+          ? `The database ${store.location} already holds signing keys sealed with the server secret of the instance that initialised it: set that same IDP_SECRET on every instance sharing the database (or copy its DATA_DIR/secret to ${config.data_dir}/secret).`
+          : `The server secret is missing: set IDP_SECRET or restore ${config.data_dir}/secret; the signing keys cannot be read without it.`,
       );
     }
     const sealer = await createSealer(secret);
     // Fail now, not after a new key was sealed under the wrong secret.
     const newest = keys.at(-1) as SigningKeyRecord;
-    await sealer.open(newest.sealedPrivateJwk, newest.kid);
+    try {
+      await sealer.open(newest.sealedPrivateJwk, newest.kid);
+    } catch (error) {
+      if (!shared || !(error instanceof KeyError)) throw error;
+      throw new IdpError(
+        `This instance's server secret cannot decrypt the signing keys in ${store.location}: every instance sharing the database must use the same IDP_SECRET (or a copy of the first instance's DATA_DIR/secret as ${config.data_dir}/secret).`,
+      );
+    }
     return { config, store, sealer, secret, clock: options.clock ?? systemClock };
   } catch (error) {
     await store.close();
@@ -101,15 +113,48 @@ export async function initialiseInstallation(options: InitialiseOptions): Promis
     }
     return { ...(await openInstallation(options)), created: false, keys: [] };
   }
+  let createdConfigFile = false;
   try {
-    if (writeConfig) writeFileSync(configPath, configTemplate(options.settings), { mode: 0o600, flag: 'wx' });
-    const secret = createServerSecret({ dataDir: config.data_dir, env });
+    if (writeConfig) createdConfigFile = writeConfigOnce(configPath, configTemplate(options.settings), options.ifAlreadyInitialised);
+    const { secret, createdFile: createdSecretFile } = ensureServerSecret({ dataDir: config.data_dir, env });
     const sealer = await createSealer(secret);
     const clock = options.clock ?? systemClock;
-    const keys = await createInitialKeys({ store: store.keys, sealer, clock, config }, config.signing_alg);
-    return { config, store, sealer, secret, clock, created: true, keys };
+    // Several instances may start together on one empty database (PostgreSQL): the store keeps the
+    // keys of exactly one of them, and the others open what it made.
+    const keys = await createInitialKeysIfNone({ store: store.keys, sealer, clock, config }, config.signing_alg);
+    if (keys) return { config, store, sealer, secret, clock, created: true, keys };
+    // Another instance stored its keys first. A secret file made here that does not open them (that
+    // instance had its own secret) would only be wrong, so it goes and opening below names the secret
+    // to share; one that does open them (the other instance shares this data dir) stays.
+    if (createdSecretFile && !(await opensNewestKey(store, sealer))) removeServerSecretFile(config.data_dir);
   } catch (error) {
     await store.close();
+    throw error;
+  }
+  await store.close();
+  if (options.ifAlreadyInitialised === 'refuse') {
+    if (createdConfigFile) rmSync(configPath, { force: true });
+    throw new IdpError(`The database ${store.location} already holds signing keys; refusing to initialise it again.`);
+  }
+  return { ...(await openInstallation(options)), created: false, keys: [] };
+}
+
+async function opensNewestKey(store: Store, sealer: Sealer): Promise<boolean> {
+  const newest = (await store.keys.listSigningKeys()).at(-1);
+  if (!newest) return false;
+  return sealer.open(newest.sealedPrivateJwk, newest.kid).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Writes a new config file; another `idp serve` initialising the same data dir may have just written it. */
+function writeConfigOnce(path: string, text: string, ifAlreadyInitialised: InitialiseOptions['ifAlreadyInitialised']): boolean {
+  try {
+    writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+    return true;
+  } catch (error) {
+    if (ifAlreadyInitialised === 'open' && (error as { code?: string }).code === 'EEXIST') return false;
     throw error;
   }
 }

@@ -1,9 +1,11 @@
 // `idp serve`: run the provider; an empty data dir is initialised first.
 import { Command } from 'commander';
+import { insecureIssuerWarning } from '../../src/config/insecure_issuer.ts';
 import { PATHS } from '../../src/discovery/metadata.ts';
 import { IdpError } from '../../src/errors.ts';
 import { initialiseInstallation } from '../../src/installation.ts';
-import { createLogger } from '../../src/log.ts';
+import { loggerFor } from '../../src/log.ts';
+import { holdRunLock } from '../../src/run_lock.ts';
 import { startServer } from '../../src/server.ts';
 import { VERSION } from '../../src/version.ts';
 import { globalOptions } from '../context.ts';
@@ -14,6 +16,8 @@ interface ServeOptions {
   port?: number;
   issuer?: string;
   migrate?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export function serveCommand(): Command {
@@ -22,25 +26,33 @@ export function serveCommand(): Command {
     .option('--host <host>', 'address to listen on (setting host)')
     .option('--port <port>', 'port to listen on (setting port)', parsePort)
     .option('--issuer <url>', 'public URL of the provider (setting issuer)')
+    .option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS directly (setting tls_cert; needs --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (setting tls_key)')
     .option('--migrate', 'apply pending PostgreSQL migrations first (an empty database, and SQLite, need no flag)')
     .action(async (options: ServeOptions, command: Command) => {
       const global = globalOptions(command);
       const installation = await initialiseInstallation({
         ...global,
         env: process.env,
-        flags: { host: options.host, port: options.port, issuer: options.issuer },
+        flags: { host: options.host, port: options.port, issuer: options.issuer, tls_cert: options.tlsCert, tls_key: options.tlsKey },
         ifAlreadyInitialised: 'open',
         migrate: options.migrate === true,
       });
       const { config } = installation;
-      const log = createLogger(config.log_level);
+      const log = loggerFor(config);
       if (installation.created) {
         log.info('initialised a new data dir', { data_dir: config.data_dir, signing_alg: config.signing_alg });
       }
       if (config.key_activation_delay < config.key_reload_interval) {
         log.warn('key_activation_delay is shorter than key_reload_interval: clients may see a new kid before they can fetch it');
       }
+      const insecure = insecureIssuerWarning(config.issuer);
+      if (insecure.length > 0) {
+        process.stderr.write(`\n${insecure.join('\n')}\n\n`);
+        log.warn('the issuer is plain http on a host that is not loopback', { issuer: config.issuer });
+      }
       const server = await listen(installation, log);
+      holdRunLock(config.data_dir); // DATA_DIR/serve.pid until exit: idp restore refuses while it is live
       process.stdout.write(
         [
           `idp ${VERSION} listening on ${server.url}`,
@@ -65,6 +77,9 @@ export function serveCommand(): Command {
         );
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
+      // SIGHUP re-reads the TLS certificate files (systemd ExecReload); without TLS it keeps its default.
+      const { reloadTls } = server;
+      if (reloadTls) process.on('SIGHUP', () => void reloadTls('SIGHUP'));
       process.once('SIGINT', () => shutdown('SIGINT'));
     });
 }

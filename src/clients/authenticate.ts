@@ -32,6 +32,16 @@ function parseBasic(header: string): { id: string; secret: string } {
   }
 }
 
+/** The client id a request claims (Basic or client_id), before any check; null when it names none or is malformed. */
+export function claimedClientId(credentials: ClientCredentials): string | null {
+  try {
+    const basic = credentials.authorization?.toLowerCase().startsWith('basic ') ? parseBasic(credentials.authorization) : null;
+    return basic?.id || credentials.clientId || null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The secret matches the current digest, or the previous one (kept by `rotate-secret --grace`) while
  * previousSecretExpiresAt > now. Both digests are compared, each in constant time, whichever matches.

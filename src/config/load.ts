@@ -67,6 +67,17 @@ export function loadConfig(options: LoadConfigOptions): Config {
   config.database = resolveDatabase(config.database, dataDir);
   // A relative adapter path is read where it was written: next to the config file, else from the working directory.
   if (config.adapter !== '' && raw.adapter) config.adapter = resolve(raw.adapter.source === file ? dirname(file) : process.cwd(), config.adapter);
+  // The TLS files follow the same rule; one without the other is a mistake, not plain HTTP.
+  for (const key of ['tls_cert', 'tls_key'] as const) {
+    const given = raw[key];
+    if (config[key] !== '' && given) config[key] = resolve(given.source === file ? dirname(file) : process.cwd(), config[key]);
+  }
+  if ((config.tls_cert === '') !== (config.tls_key === '')) {
+    const [set, missing] = config.tls_cert === '' ? (['tls_key', 'tls_cert'] as const) : (['tls_cert', 'tls_key'] as const);
+    throw new ConfigError(
+      `Setting '${set}' from ${raw[set]?.source ?? 'the defaults'} needs '${missing}' too: set both tls_cert and tls_key to serve HTTPS, or neither.`,
+    );
+  }
   return config;
 }
 
@@ -119,6 +130,14 @@ export function parseSetting(key: SettingKey, value: unknown, source: string): u
     }
     case 'url':
       return typeof value === 'string' ? parseIssuer(value, key, source) : fail('a URL');
+    case 'secret': {
+      // Never echo a secret in an error. Empty means none, as for paths.
+      const text = typeof value === 'string' ? value.trim() : null;
+      if (text === null || (text !== '' && text.length < def.min)) {
+        throw new ConfigError(`Setting '${key}' from ${source} must be empty or a string of at least ${def.min} characters (try: openssl rand -hex 32).`);
+      }
+      return text;
+    }
     case 'path':
       // Empty means none (the default), so an environment variable can switch a file's setting off.
       return typeof value === 'string' ? value.trim() : fail('a file path');

@@ -9,6 +9,12 @@ export type AccessTokenFormat = (typeof ACCESS_TOKEN_FORMATS)[number];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export const METRICS_MODES = ['off', 'on'] as const;
+export type MetricsMode = (typeof METRICS_MODES)[number];
+
 export interface Settings {
   issuer: string;
   host: string;
@@ -31,9 +37,17 @@ export interface Settings {
   database_pool_size: number;
   database_statement_timeout: number;
   log_level: LogLevel;
+  log_format: LogFormat;
+  metrics: MetricsMode;
+  metrics_token: string;
   adapter: string;
   audit_retention: number;
   trust_proxy: boolean;
+  login_max_failures: number;
+  login_ip_max_failures: number;
+  token_rate_limit: number;
+  tls_cert: string;
+  tls_key: string;
 }
 
 export type SettingKey = keyof Settings;
@@ -52,7 +66,14 @@ type Kind<T> = T extends boolean
   ? { type: 'boolean' }
   : T extends number
     ? { type: 'integer'; min: number; max?: number }
-    : { type: 'string' } | { type: 'url' } | { type: 'database' } | { type: 'path' } | { type: 'enum'; values: readonly string[] };
+    :
+        | { type: 'string' }
+        | { type: 'url' }
+        | { type: 'database' }
+        | { type: 'path' }
+        | { type: 'enum'; values: readonly string[] }
+        // Empty (unset), or at least `min` characters; errors never echo it.
+        | { type: 'secret'; min: number };
 
 export type SettingDef<T> = Kind<T> & {
   /** A fixed default, or one derived from other settings (issuer from port, database from data dir). */
@@ -129,6 +150,26 @@ export const SETTINGS: { [K in SettingKey]: SettingDef<Settings[K]> } = {
     description: 'PostgreSQL only: seconds after which the database cancels a statement (migrations are exempt).',
   },
   log_level: { type: 'enum', values: LOG_LEVELS, default: 'info', description: 'Lowest level of log line written.' },
+  log_format: {
+    type: 'enum',
+    values: LOG_FORMATS,
+    default: 'pretty',
+    description: 'Log line format: pretty (time, level, message, key=value fields) or json (one JSON object per line).',
+  },
+  metrics: {
+    type: 'enum',
+    values: METRICS_MODES,
+    default: 'off',
+    description: 'Serve Prometheus metrics at /metrics (on), or answer 404 there (off).',
+  },
+  metrics_token: {
+    type: 'secret',
+    min: 16,
+    default: '',
+    shownDefault: '(none)',
+    description:
+      'Bearer token /metrics requires (Authorization: Bearer <token>); without one, only direct loopback requests may read /metrics.',
+  },
   adapter: {
     type: 'path',
     default: '',
@@ -141,11 +182,43 @@ export const SETTINGS: { [K in SettingKey]: SettingDef<Settings[K]> } = {
     default: false,
     description: 'Believe the X-Forwarded-For header of one reverse proxy in front of idp (client addresses for throttling and the audit log).',
   },
+  tls_cert: {
+    type: 'path',
+    default: '',
+    shownDefault: '(none)',
+    description:
+      'PEM certificate chain (leaf first) to serve HTTPS directly; needs tls_key. Re-read on SIGHUP and when the file changes. Relative to the config file that names it, else to the working directory.',
+  },
+  tls_key: {
+    type: 'path',
+    default: '',
+    shownDefault: '(none)',
+    description: 'PEM private key (unencrypted) of tls_cert; set both or neither.',
+  },
   audit_retention: {
     type: 'integer',
     min: 0,
     default: 7776000,
     description: 'Seconds audit events are kept before the background purge deletes them; 0 keeps them forever.',
+  },
+  login_max_failures: {
+    type: 'integer',
+    min: 0,
+    default: 5,
+    description:
+      'Failed sign-ins per username (known or not) before each further attempt must wait 1, 2, 4 ... seconds (at most 15 minutes) after the last failure; 0 turns this off.',
+  },
+  login_ip_max_failures: {
+    type: 'integer',
+    min: 0,
+    default: 20,
+    description: 'The same back-off per client address (see trust_proxy), whatever the usernames; 0 turns this off.',
+  },
+  token_rate_limit: {
+    type: 'integer',
+    min: 0,
+    default: 600,
+    description: 'Token requests per minute per authenticated client (per client and address for public clients) before 429; 0 turns this off.',
   },
 };
 

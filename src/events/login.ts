@@ -19,10 +19,16 @@ export async function loginSucceeded(deps: LoginDeps, input: { user: UserRecord;
   });
 }
 
-/** `typed` is the username exactly as posted (verifyCredentials looked up the same string). */
-export async function loginFailed(deps: LoginDeps, input: { typed: string; clientId: string | null; ip: string | null }): Promise<void> {
+/**
+ * `typed` is the username exactly as posted (verifyCredentials looked up the same string). `throttled`: the
+ * attempt was refused before the password was checked.
+ */
+export async function loginFailed(
+  deps: LoginDeps,
+  input: { typed: string; clientId: string | null; ip: string | null; throttled?: boolean },
+): Promise<void> {
   const user = input.typed === '' ? null : await deps.store.users.findUserByUsername(input.typed);
-  const reason = !user ? 'unknown_user' : user.disabled ? 'disabled' : 'wrong_password';
+  const reason = input.throttled ? 'throttled' : !user ? 'unknown_user' : user.disabled ? 'disabled' : 'wrong_password';
   await deps.events.emit({
     type: 'login.failed',
     at: epochSeconds(deps.clock),

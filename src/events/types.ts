@@ -6,9 +6,10 @@ export interface EventDetails {
   'login.succeeded': { username: string; ip: string | null };
   /**
    * username: as typed (trimmed, at most 256 characters). reason: no such user; the account exists but the
-   * password is wrong or unset; or the account is disabled (whatever the password).
+   * password is wrong or unset; the account is disabled (whatever the password); or too many recent failures
+   * for this username or address, so the password was not checked (src/security/throttle.ts).
    */
-  'login.failed': { username: string; reason: 'unknown_user' | 'wrong_password' | 'disabled'; ip: string | null };
+  'login.failed': { username: string; reason: 'unknown_user' | 'wrong_password' | 'disabled' | 'throttled'; ip: string | null };
   /** sid: the session's `sid` claim (not its cookie). */
   'logout': { sid: string };
   /** At the consent page, or the device page's Allow / Deny. */

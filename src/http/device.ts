@@ -1,10 +1,10 @@
 // RFC 8628 device authorization: the device asks at /device_authorization for a device code and a
 // user code; the person signs in at /device, types the user code and allows or denies; the device
 // polls /token (grants/device_code.ts). Code entry is rate limited per browser: a user code is only
-// ~34 bits, so guessing must stay slow (RFC 8628 §5.1).
+// ~34 bits, so guessing must stay slow (RFC 8628 §5.1). The sign-in form has the login page's
+// back-off (security/throttle.ts).
 import { Elysia, t } from 'elysia';
 import { refusal } from '../authorize/decision.ts';
-import { authenticateClient } from '../clients/authenticate.ts';
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { loginFailed, loginSucceeded } from '../events/login.ts';
@@ -16,7 +16,7 @@ import { StoreError } from '../store/store.ts';
 import { hashToken } from '../tokens/secret.ts';
 import { customScopesOf } from '../scopes/scopes.ts';
 import { scopeDescription } from '../users/claims.ts';
-import { verifyCredentials } from '../users/users.ts';
+import { authenticateClientThrottled, signInWithPassword, tooManyAttemptsMessage, withRetryAfter } from '../security/throttle.ts';
 import { renderDevice, renderDeviceDone, renderError, type DeviceView } from '../views/pages.ts';
 import { OAuthError } from './errors.ts';
 import { omitEmpty, requireForm } from './form.ts';
@@ -86,15 +86,15 @@ export function deviceEndpoints(deps: Deps) {
   return new Elysia({ name: 'idp.device' })
     .post(
       DEVICE_AUTHORIZATION_PATH,
-      async ({ body: form, request }) => {
+      async ({ body: form, request, server }) => {
         // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
         const body = omitEmpty(form);
         const now = epochSeconds(deps.clock);
-        const client = await authenticateClient(deps.store.clients, {
+        const client = await authenticateClientThrottled(deps, {
           authorization: request.headers.get('authorization'),
           clientId: body.client_id,
           clientSecret: body.client_secret,
-        }, now);
+        }, clientIp(deps.config, server, request));
         if (!client.metadata.grant_types.includes(DEVICE_CODE_GRANT_TYPE)) {
           throw new OAuthError('unauthorized_client', 'This client may not use the device_code grant.');
         }
@@ -207,15 +207,23 @@ export function deviceEndpoints(deps: Deps) {
         if (!deps.csrf.verify(browserId, ENTRY_PURPOSE, body.csrf)) return formExpired();
         let signedIn = await browser.session();
         if (body.username !== undefined || body.password !== undefined) {
-          const user = await verifyCredentials(deps.store.users, body.username ?? '', body.password ?? '');
-          if (!user) {
+          const ip = clientIp(deps.config, server, request);
+          const attempt = await signInWithPassword(deps, { username: body.username ?? '', password: body.password ?? '', ip });
+          if (attempt.kind === 'throttled') {
+            deps.log.info('login throttled', { page: DEVICE_PATH });
+            await loginFailed(deps, { typed: body.username ?? '', clientId: null, ip, throttled: true });
+            const refused = signInPage(browser, browserId, typed, body.username ?? '', tooManyAttemptsMessage(attempt.retryAfter), 429);
+            return withRetryAfter(refused, attempt.retryAfter);
+          }
+          if (attempt.kind === 'failed') {
             deps.log.info('login failed', { page: DEVICE_PATH });
-            await loginFailed(deps, { typed: body.username ?? '', clientId: null, ip: clientIp(deps.config, server, request) });
+            await loginFailed(deps, { typed: body.username ?? '', clientId: null, ip });
             return signInPage(browser, browserId, typed, body.username ?? '', 'Incorrect username or password.', 401);
           }
+          const user = attempt.user;
           signedIn = await browser.signIn(user, ['pwd']);
           deps.log.info('login succeeded', { page: DEVICE_PATH, sid: signedIn.session.sid });
-          await loginSucceeded(deps, { user, clientId: null, ip: clientIp(deps.config, server, request) });
+          await loginSucceeded(deps, { user, clientId: null, ip });
           if (!typed.trim()) return codePage(browser, browserId, signedIn, '', null);
         }
         if (!signedIn) return signInPage(browser, browserId, typed, '', null);

@@ -3,6 +3,7 @@
 import { Elysia } from 'elysia';
 import type { Logger } from '../log.ts';
 import { errorPage } from './html.ts';
+import { requestContext } from './request_context.ts';
 
 /** Routes a browser shows to a person. */
 const PAGE_PATHS = new Set(['/authorize', '/authorize/resume', '/login', '/consent', '/logout', '/device']);
@@ -103,7 +104,7 @@ export function errorHandler(log: Logger) {
         return new OAuthError('invalid_request', 'The request body cannot be parsed.');
       default: {
         const reason = error instanceof Error ? error.message : String(error);
-        log.error('request failed', { method: request.method, path: new URL(request.url).pathname, reason });
+        log.error('request failed', { request_id: requestContext(request).id, method: request.method, path: new URL(request.url).pathname, reason });
         return new OAuthError('server_error', 'The server could not complete the request.');
       }
     }

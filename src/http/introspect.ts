@@ -4,7 +4,8 @@
 // user enabled; everything else is {"active": false} with no other member (§2.2).
 import { decodeJwt } from 'jose';
 import { Elysia, t } from 'elysia';
-import { authenticateClient } from '../clients/authenticate.ts';
+import { authenticateClientThrottled } from '../security/throttle.ts';
+import { clientIp } from './client_ip.ts';
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { type FoundToken, findToken } from '../tokens/lookup.ts';
@@ -86,11 +87,11 @@ export function introspectionEndpoint(deps: Deps) {
     .use(clientCors(deps, INTROSPECT_PATH))
     .post(
     INTROSPECT_PATH,
-    async ({ body: form, request }) => {
+    async ({ body: form, request, server }) => {
       // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
       const body = omitEmpty(form);
       const credentials = { authorization: request.headers.get('authorization'), clientId: body.client_id, clientSecret: body.client_secret };
-      const client = await authenticateClient(deps.store.clients, credentials, epochSeconds(deps.clock));
+      const client = await authenticateClientThrottled(deps, credentials, clientIp(deps.config, server, request));
       if (client.metadata.client_type !== 'confidential' || client.metadata.token_endpoint_auth_method === 'none') {
         throw new OAuthError('invalid_client', 'Introspection needs a confidential client.', 401, {
           'www-authenticate': 'Basic realm="idp", charset="UTF-8"',

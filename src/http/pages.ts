@@ -6,6 +6,7 @@ import type { Deps } from '../deps.ts';
 import { PATHS } from '../discovery/metadata.ts';
 import { VERSION } from '../version.ts';
 import { renderHome } from '../views/home.ts';
+import { PAGE_HEADERS } from './html.ts';
 
 export function pages({ config }: Pick<Deps, 'config'>) {
   const home = renderHome({
@@ -15,7 +16,7 @@ export function pages({ config }: Pick<Deps, 'config'>) {
     version: VERSION,
   });
   return new Elysia({ name: 'idp.pages' })
-    .get('/', () => new Response(home, { headers: { 'content-type': 'text/html; charset=utf-8' } }))
+    .get('/', () => new Response(home, { headers: PAGE_HEADERS }))
     .get('/assets/idp.css', () => asset(css, 'text/css'))
     .get('/assets/form_post.js', () => asset(formPostJs, 'text/javascript'));
 }

@@ -1,21 +1,24 @@
-// One log line per request: method, path (never the query, which may carry codes), status, duration.
+// One log line per request: request id, method, path (never the query, which may carry codes or
+// tokens), status, duration. Bodies and headers (Authorization, Location, cookies) are never logged.
 import { Elysia } from 'elysia';
 import type { Logger } from '../log.ts';
+import { requestContext, responseStatus } from './request_context.ts';
+
+/** Probes and scrapes that succeed are logged at debug: a load balancer or Prometheus would drown the rest. */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 export function requestLog(log: Logger) {
-  const started = new WeakMap<Request, number>();
-  return new Elysia({ name: 'idp.request_log' })
-    .onRequest(({ request }) => {
-      started.set(request, performance.now());
-    })
-    .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
-      const start = started.get(request);
-      const status = responseValue instanceof Response ? responseValue.status : set.status;
-      log.info('request', {
-        method: request.method,
-        path: new URL(request.url).pathname,
-        status: typeof status === 'number' ? status : String(status),
-        ms: start === undefined ? undefined : Number((performance.now() - start).toFixed(2)),
-      });
+  return new Elysia({ name: 'idp.request_log' }).onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
+    const { id, startedAt } = requestContext(request);
+    const path = new URL(request.url).pathname;
+    const status = responseStatus(responseValue, set.status);
+    const write = QUIET_PATHS.has(path) && status < 400 ? log.debug : log.info;
+    write('request', {
+      request_id: id,
+      method: request.method,
+      path,
+      status,
+      ms: Number((performance.now() - startedAt).toFixed(2)),
     });
+  });
 }

@@ -4,11 +4,12 @@
 // that is unknown, expired, already revoked or issued to another client is answered 200 all the
 // same and left alone (§2.2): the answer tells the caller nothing about other clients' tokens.
 import { Elysia, t } from 'elysia';
-import { authenticateClient } from '../clients/authenticate.ts';
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { grantRevoked } from '../events/tokens.ts';
+import { authenticateClientThrottled } from '../security/throttle.ts';
 import { findToken } from '../tokens/lookup.ts';
+import { clientIp } from './client_ip.ts';
 import { clientCors } from './cors.ts';
 import { OAuthError } from './errors.ts';
 import { omitEmpty, requireForm } from './form.ts';
@@ -22,12 +23,12 @@ export function revocationEndpoint(deps: Deps) {
     .use(clientCors(deps, REVOKE_PATH))
     .post(
     REVOKE_PATH,
-    async ({ body: form, request }) => {
+    async ({ body: form, request, server }) => {
       // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
       const body = omitEmpty(form);
       const now = epochSeconds(deps.clock);
       const credentials = { authorization: request.headers.get('authorization'), clientId: body.client_id, clientSecret: body.client_secret };
-      const client = await authenticateClient(deps.store.clients, credentials, now);
+      const client = await authenticateClientThrottled(deps, credentials, clientIp(deps.config, server, request));
       if (!body.token) throw new OAuthError('invalid_request', 'token is required.');
       const found = await findToken(deps.store.tokens, body.token, body.token_type_hint);
       if (found && found.record.clientId === client.id && found.record.expiresAt > now) {

@@ -1,9 +1,8 @@
 // The token endpoint (RFC 6749 §3.2): the shared steps live here, so no grant can forget them:
-// form body only, no repeated parameters, client authentication, the grant type allowed for this
-// client, then the grant's handler, and every answer marked no-store (§5.1).
+// form body only, no repeated parameters, client authentication (with back-off on invalid_client), the
+// per-client rate limit, the grant type allowed for this client, then the grant's handler, and every
+// answer marked no-store (§5.1).
 import { Elysia, t } from 'elysia';
-import { authenticateClient } from '../clients/authenticate.ts';
-import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { tokensIssued } from '../events/tokens.ts';
 import { authorizationCodeGrant } from '../grants/authorization_code.ts';
@@ -11,6 +10,8 @@ import { clientCredentialsGrant } from '../grants/client_credentials.ts';
 import { deviceCodeGrant } from '../grants/device_code.ts';
 import type { GrantHandler } from '../grants/grant.ts';
 import { refreshTokenGrant } from '../grants/refresh_token.ts';
+import { authenticateClientThrottled, checkTokenRate } from '../security/throttle.ts';
+import { clientIp } from './client_ip.ts';
 import { clientCors, requestingClientOrigins } from './cors.ts';
 import { accessTokenAudience } from '../tokens/issue.ts';
 import { OAuthError } from './errors.ts';
@@ -28,15 +29,18 @@ export function tokenEndpoint(deps: Deps) {
   const corsClient = requestingClientOrigins(deps.store.clients);
   return new Elysia({ name: 'idp.token' }).use(clientCors(deps, TOKEN_PATH, { allowOrigin: corsClient.allowOrigin })).post(
     TOKEN_PATH,
-    async ({ body: form, request }) => {
+    async ({ body: form, request, server }) => {
       // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
       const body = omitEmpty(form);
-      const client = await authenticateClient(deps.store.clients, {
+      const ip = clientIp(deps.config, server, request);
+      const client = await authenticateClientThrottled(deps, {
         authorization: request.headers.get('authorization'),
         clientId: body.client_id,
         clientSecret: body.client_secret,
-      }, epochSeconds(deps.clock));
+      }, ip);
       corsClient.authenticated(request, client);
+      // Before the grant runs, so a refused request consumes no code.
+      await checkTokenRate(deps, client, ip);
       if (!body.grant_type) throw new OAuthError('invalid_request', 'grant_type is required.');
       const handler = handlers.get(body.grant_type);
       if (!handler) throw new OAuthError('unsupported_grant_type', `grant_type ${body.grant_type} is not supported.`);

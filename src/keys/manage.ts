@@ -24,12 +24,25 @@ export async function listKeys({ store, clock }: Pick<KeyAdminDeps, 'store' | 'c
  * chosen default algorithm, both signing at once.
  */
 export async function createInitialKeys(deps: KeyAdminDeps, signingAlg: SigningAlg): Promise<KeyView[]> {
+  for (const record of await initialKeyRecords(deps, signingAlg)) await deps.store.insertSigningKey(record);
+  return listKeys(deps);
+}
+
+/**
+ * createInitialKeys for a store that other instances may be initialising at the same moment: the
+ * keys are stored only when the store has none, so exactly one instance's keys are stored. Null
+ * when the store already held keys (another instance was first); nothing was stored then.
+ */
+export async function createInitialKeysIfNone(deps: KeyAdminDeps, signingAlg: SigningAlg): Promise<KeyView[] | null> {
+  const records = await initialKeyRecords(deps, signingAlg);
+  if (!(await deps.store.insertInitialSigningKeys(records))) return null;
+  return listKeys(deps);
+}
+
+async function initialKeyRecords(deps: Pick<KeyAdminDeps, 'sealer' | 'clock'>, signingAlg: SigningAlg) {
   const now = epochSeconds(deps.clock);
   const algs: SigningAlg[] = signingAlg === 'RS256' ? ['RS256'] : ['RS256', signingAlg];
-  for (const alg of algs) {
-    await deps.store.insertSigningKey(await generateSigningKey(alg, deps.sealer, { createdAt: now, activatesAt: now }));
-  }
-  return listKeys(deps);
+  return Promise.all(algs.map((alg) => generateSigningKey(alg, deps.sealer, { createdAt: now, activatesAt: now })));
 }
 
 /**

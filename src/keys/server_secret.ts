@@ -1,6 +1,6 @@
 // The server secret seals private keys (and, later, signs cookies). It comes from IDP_SECRET, or
 // from DATA_DIR/secret, created with mode 0600 the first time a data dir is initialised.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeyError } from './errors.ts';
 
@@ -36,10 +36,35 @@ function secretBytes(text: string, source: string): Uint8Array<ArrayBuffer> {
 
 /** Writes a new random secret file unless IDP_SECRET is set; returns the secret in use. */
 export function createServerSecret(source: SecretSource): Uint8Array<ArrayBuffer> {
+  return ensureServerSecret(source).secret;
+}
+
+/**
+ * createServerSecret, also saying whether this call wrote the secret file (`createdFile`). Two
+ * processes initialising one data dir together end with one file and both use it: the file appears
+ * complete (written aside, then linked into place) and only the first link succeeds.
+ */
+export function ensureServerSecret(source: SecretSource): { secret: Uint8Array<ArrayBuffer>; createdFile: boolean } {
   const existing = readServerSecret(source);
-  if (existing) return existing;
+  if (existing) return { secret: existing, createdFile: false };
   // 32 random bytes as 43 base64url characters.
   const text = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
-  writeFileSync(join(source.dataDir, SECRET_FILE_NAME), text + '\n', { mode: 0o600, flag: 'wx' });
-  return secretBytes(text, 'The new secret');
+  const file = join(source.dataDir, SECRET_FILE_NAME);
+  const aside = join(source.dataDir, `.${SECRET_FILE_NAME}.${process.pid}.${crypto.randomUUID()}`);
+  writeFileSync(aside, text + '\n', { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(aside, file);
+  } catch (error) {
+    const winner = (error as { code?: string }).code === 'EEXIST' ? readServerSecret(source) : null;
+    if (winner) return { secret: winner, createdFile: false };
+    throw error;
+  } finally {
+    rmSync(aside, { force: true });
+  }
+  return { secret: secretBytes(text, 'The new secret'), createdFile: true };
+}
+
+/** Removes the secret file ensureServerSecret created, when it turned out not to be needed. */
+export function removeServerSecretFile(dataDir: string): void {
+  rmSync(join(dataDir, SECRET_FILE_NAME), { force: true });
 }

@@ -54,6 +54,12 @@ export interface SigningKeyRecord {
 export interface SigningKeyStore {
   /** Fails with `conflict` when the kid exists. */
   insertSigningKey(key: SigningKeyRecord): Promise<void>;
+  /**
+   * The first keys of an installation: stores all of `keys`, in order, only when the store holds no
+   * signing key at all, as one serialised step. Of several instances initialising one empty database
+   * at the same moment exactly one gets true; the others get false and store nothing.
+   */
+  insertInitialSigningKeys(keys: SigningKeyRecord[]): Promise<boolean>;
   /** Every key, retired ones included, in insertion order (which breaks activation-time ties). */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   getSigningKey(kid: string): Promise<SigningKeyRecord | null>;
@@ -102,6 +108,8 @@ export interface SessionStore {
   deleteSession(idHash: string): Promise<void>;
   /** Ends every session of a user; returns how many there were. */
   deleteSessionsOfUser(userId: string): Promise<number>;
+  /** How many sessions are live at `now` (expiresAt > now), for the idp_active_sessions gauge. */
+  countActiveSessions(now: number): Promise<number>;
 }
 
 export interface ConsentStore {
@@ -168,9 +176,27 @@ export interface DeviceCodeStore {
   consume(deviceCodeHash: string): Promise<boolean>;
 }
 
+/** One counter as it stands: for `hit`, windowStart is its first hit; for `recordFailure`, its last failure. */
+export interface RateLimitRecord {
+  count: number;
+  windowStart: number;
+  expiresAt: number;
+}
+
 export interface RateLimitStore {
   /** Counts one hit on `key` in a fixed window of `windowSeconds` starting at its first hit; returns the count after this hit. */
   hit(key: string, windowSeconds: number, now: number): Promise<number>;
+  /**
+   * Counts one failure on `key` in a sliding window: the window starts again at every failure (so
+   * windowStart is the time of the last one) and the counter is forgotten `windowSeconds` after it.
+   * An ended window starts again at 1. Returns the count after this failure; concurrent calls (from
+   * any instance) each get their own count.
+   */
+  recordFailure(key: string, windowSeconds: number, now: number): Promise<number>;
+  /** The live counter (expiresAt > now) of `key`, or null. */
+  peek(key: string, now: number): Promise<RateLimitRecord | null>;
+  /** Forgets `key`'s counter. */
+  reset(key: string): Promise<void>;
 }
 
 export interface AuditQuery {
@@ -222,5 +248,7 @@ export interface Store {
   /** Human description of where the data lives, for logs and errors (never includes a password). */
   readonly location: string;
   schemaStatus(): Promise<SchemaStatus>;
+  /** The cheapest round trip to the database (readiness); throws when it does not answer. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -46,6 +46,12 @@ export function hashPassword(password: string): Promise<string> {
 // Verified against when the username is unknown, so that both cases cost one argon2id verification.
 let dummyHash: Promise<string> | undefined;
 
+/** Makes the dummy hash now (at server start), so that not even the first unknown username costs an extra hash. */
+export async function prepareCredentialChecks(): Promise<void> {
+  dummyHash ??= Bun.password.hash(randomToken(), { algorithm: 'argon2id' });
+  await dummyHash;
+}
+
 /**
  * The user for these credentials, or null. Unknown users, wrong passwords, users without a password
  * and disabled users all answer null after the same amount of work.

@@ -9,5 +9,5 @@ export interface HomeView {
 }
 
 export function renderHome(view: HomeView): string {
-  return page('idp', render(TEMPLATES.home, { ...view }));
+  return page('idp', render(TEMPLATES.home, { ...view }), "'none'");
 }

@@ -23,6 +23,7 @@ export function renderLogin(view: LoginView): string {
       usernameFocus: view.username ? '' : 'autofocus',
       passwordFocus: view.username ? 'autofocus' : '',
     }),
+    'unrestricted',
   );
 }
 
@@ -45,16 +46,17 @@ export function renderConsent(view: ConsentView): string {
       username: view.username,
       scopes,
     }),
+    'unrestricted',
   );
 }
 
 export function renderError(title: string, message: string): string {
-  return page(title, render(TEMPLATES.error, { title, message }));
+  return page(title, render(TEMPLATES.error, { title, message }), "'none'");
 }
 
 /** `fields` are hidden inputs already escaped by the caller. */
 export function renderFormPost(action: string, fields: string): string {
-  return page('Returning to the application', render(TEMPLATES.formPost, { action, fields }));
+  return page('Returning to the application', render(TEMPLATES.formPost, { action, fields }), 'unrestricted');
 }
 
 export interface LogoutView {
@@ -73,11 +75,11 @@ export function renderLogout(view: LogoutView): string {
   const fields = Object.entries(view.fields)
     .map(([name, value]) => `  <input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('\n');
-  return page('Sign out of idp?', render(TEMPLATES.logout, { requester, username: view.username, csrf: view.csrf, fields }));
+  return page('Sign out of idp?', render(TEMPLATES.logout, { requester, username: view.username, csrf: view.csrf, fields }), 'unrestricted');
 }
 
 export function renderLoggedOut(title: string, message: string): string {
-  return page(title, render(TEMPLATES.loggedOut, { title, message }));
+  return page(title, render(TEMPLATES.loggedOut, { title, message }), "'none'");
 }
 
 /** The /device page (RFC 8628 §3.3): sign in, enter the code shown on the device, then allow or deny. */
@@ -101,6 +103,7 @@ export function renderDevice(view: DeviceView): string {
     return page(
       'Connect a device',
       render(TEMPLATES.device, { heading: 'Connect a device', lead: 'Sign in to connect the device that showed you a code.', error, formClass: 'stack', csrf: view.csrf, fields, note: '' }),
+      "'self'",
     );
   }
   const signedInAs = `<p class="muted">Signed in as ${escapeHtml(view.username)}.</p>`;
@@ -110,6 +113,7 @@ export function renderDevice(view: DeviceView): string {
     return page(
       'Connect a device',
       render(TEMPLATES.device, { heading: 'Connect a device', lead: 'Enter the code shown on your device.', error, formClass: 'stack', csrf: view.csrf, fields, note: signedInAs }),
+      "'self'",
     );
   }
   const scopes = view.scopes.map((scope) => `<li>${escapeHtml(scope.description)}</li>`).join('\n');
@@ -120,11 +124,12 @@ export function renderDevice(view: DeviceView): string {
   return page(
     'Allow access?',
     render(TEMPLATES.device, { heading: 'Allow access?', lead, error: '', formClass: 'actions', csrf: view.csrf, fields, note: signedInAs }),
+    "'self'",
   );
 }
 
 export function renderDeviceDone(approved: boolean): string {
   const heading = approved ? 'Device connected' : 'Request denied';
   const message = approved ? 'You can return to your device; it will continue shortly.' : 'The device was not given access. You can close this page.';
-  return page(heading, render(TEMPLATES.loggedOut, { title: heading, message }));
+  return page(heading, render(TEMPLATES.loggedOut, { title: heading, message }), "'none'");
 }

@@ -16,6 +16,16 @@ export function render(template: string, values: Record<string, string>): string
   });
 }
 
-export function page(title: string, content: string): string {
-  return render(TEMPLATES.layout, { title, content });
+/**
+ * Where the page's forms may be submitted (CSP form-action), declared by each page because only the
+ * page knows where its forms lead. Browsers also check every redirect that follows a submission, so a
+ * form whose answer ends in a redirect to a client (login, consent, logout, form_post: the client may
+ * redirect further, to any origin) is left unrestricted; the rest of the policy still applies.
+ */
+export type FormAction = "'none'" | "'self'" | 'unrestricted';
+
+export function page(title: string, content: string, formAction: FormAction): string {
+  // A <meta> policy adds to the header's (both are enforced); form-action is allowed in <meta>.
+  const policy = formAction === 'unrestricted' ? '' : `<meta http-equiv="Content-Security-Policy" content="form-action ${formAction}">\n`;
+  return render(TEMPLATES.layout, { title, content, policy });
 }

@@ -157,3 +157,68 @@ describe('config template', () => {
     expect(config.database).toBe(`sqlite:${join(dir.path, 'idp.db')}`);
   });
 });
+
+describe('TLS settings', () => {
+  it('are off by default: idp serves plain HTTP', () => {
+    const config = load();
+    expect(config.tls_cert).toBe('');
+    expect(config.tls_key).toBe('');
+  });
+
+  it('resolve relative paths against the config file that names them', () => {
+    writeToml('tls_cert = "tls/fullchain.pem"\ntls_key = "tls/privkey.pem"\n');
+    const config = load();
+    expect(config.tls_cert).toBe(join(dir.path, 'tls/fullchain.pem'));
+    expect(config.tls_key).toBe(join(dir.path, 'tls/privkey.pem'));
+  });
+
+  it('resolve relative paths from the environment or flags against the working directory', () => {
+    const config = load({ IDP_TLS_CERT: 'cert.pem' }, { tls_key: 'key.pem' });
+    expect(config.tls_cert).toBe(join(process.cwd(), 'cert.pem'));
+    expect(config.tls_key).toBe(join(process.cwd(), 'key.pem'));
+  });
+
+  it('refuse a certificate without a key (and the reverse), naming where the one came from', () => {
+    expect(loadError({ IDP_TLS_CERT: '/etc/idp/cert.pem' })).toBeInstanceOf(ConfigError);
+    expect(loadError({ IDP_TLS_CERT: '/etc/idp/cert.pem' }).message).toBe(
+      "Setting 'tls_cert' from environment variable IDP_TLS_CERT needs 'tls_key' too: set both tls_cert and tls_key to serve HTTPS, or neither.",
+    );
+    writeToml('tls_key = "/etc/idp/key.pem"\n');
+    expect(loadError().message).toContain(`Setting 'tls_key' from ${join(dir.path, 'idp.toml')} needs 'tls_cert' too`);
+  });
+
+  it('let an empty environment variable switch off a pair set in the file', () => {
+    writeToml('tls_cert = "cert.pem"\ntls_key = "key.pem"\n');
+    const config = load({ IDP_TLS_CERT: '', IDP_TLS_KEY: '' });
+    expect(config.tls_cert).toBe('');
+    expect(config.tls_key).toBe('');
+  });
+});
+
+describe('observability settings', () => {
+  it('default to pretty logs and metrics off without a token', () => {
+    const config = load();
+    expect(config.log_format).toBe('pretty');
+    expect(config.metrics).toBe('off');
+    expect(config.metrics_token).toBe('');
+  });
+
+  it('accept log_format json, metrics on and a metrics_token of at least 16 characters; an empty token is none', () => {
+    writeToml('log_format = "json"\nmetrics = "on"\nmetrics_token = "0123456789abcdef"\n');
+    expect(load()).toMatchObject({ log_format: 'json', metrics: 'on', metrics_token: '0123456789abcdef' });
+    expect(load({ IDP_METRICS_TOKEN: '' }).metrics_token).toBe('');
+  });
+
+  it('refuse a short or non-string metrics_token without echoing it', () => {
+    for (const toml of ['metrics_token = "short-secret-1"\n', 'metrics_token = 12345678901234\n']) {
+      writeToml(toml);
+      const error = loadError();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toBe(
+        `Setting 'metrics_token' from ${join(dir.path, 'idp.toml')} must be empty or a string of at least 16 characters (try: openssl rand -hex 32).`,
+      );
+    }
+    expect(loadError({ IDP_LOG_FORMAT: 'xml' }).message).toContain('must be one of pretty, json');
+    expect(loadError({ IDP_METRICS: 'yes' }).message).toContain('must be one of off, on');
+  });
+});

@@ -204,9 +204,11 @@ export function freePort(): number {
 }
 
 export interface RunningServer {
-  /** The URL from the first stdout line, `idp <version> listening on http://127.0.0.1:PORT`. */
+  /** The URL from the first stdout line, `idp <version> listening on http(s)://127.0.0.1:PORT`. */
   url: string;
   port: number;
+  /** The child's process id, for signals other than the SIGTERM of stop() (SIGHUP reloads TLS files). */
+  pid: number;
   stdout(): string;
   stderr(): string;
   /** SIGTERM, then the exit code; SIGKILL and an error if it does not exit within 10 s. */
@@ -258,12 +260,12 @@ async function startServer(argv: string[], options: RunOptions): Promise<Running
     const newline = text.indexOf('\n');
     if (newline >= 0) {
       const first = text.slice(0, newline);
-      const match = /^idp \S+ listening on (http:\/\/127\.0\.0\.1:(\d+))$/.exec(first);
+      const match = /^idp \S+ listening on (https?:\/\/127\.0\.0\.1:(\d+))$/.exec(first);
       if (!match?.[1] || !match[2]) {
         await stop().catch(() => {});
         throw new Error(`unexpected first line from ${argv.join(' ')}: ${first}`);
       }
-      return { url: match[1], port: Number(match[2]), stdout: stdout.text, stderr: stderr.text, stop };
+      return { url: match[1], port: Number(match[2]), pid: child.pid, stdout: stdout.text, stderr: stderr.text, stop };
     }
     if (child.exitCode !== null || child.signalCode !== null) {
       await Promise.all([stdout.done, stderr.done]);

@@ -26,10 +26,13 @@ export async function addClient(app: TestApp, input: ClientInput = {}) {
   return createClient({ clients: app.store.clients, clock: app.clock, knownScopes }, { name: 'Test RP', redirectUris: [REDIRECT_URI], ...input });
 }
 
-/** A browser: keeps cookies, never follows redirects by itself. */
+/**
+ * A browser: keeps cookies, never follows redirects by itself. It talks to anything with a
+ * `request(path, init)`: an app in this process, or real servers over HTTP (test/e2e/instances.test.ts).
+ */
 export class TestBrowser {
   readonly cookies = new Map<string, string>();
-  constructor(private readonly app: TestApp) {}
+  constructor(private readonly app: Pick<TestApp, 'request'>) {}
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);

@@ -267,6 +267,10 @@ export function storeContract(backend: string, factory: StoreFactory): void {
       expect(status.latest).toBeGreaterThan(0);
     });
 
+    it('answers ping while open', async () => {
+      expect(await store.ping()).toBeUndefined();
+    });
+
     describe('signing keys', () => {
       it('stores and returns a signing key unchanged', async () => {
         const record = keyRecord('k1', { alg: 'ES256', createdAt: 5, activatesAt: 605 });
@@ -300,6 +304,19 @@ export function storeContract(backend: string, factory: StoreFactory): void {
 
       it('answers not_found when retiring an unknown kid', async () => {
         expect((await storeError(store.keys.retireSigningKey('nope', 1))).code).toBe('not_found');
+      });
+
+      it('stores initial keys, in order, only while the store holds no key', async () => {
+        expect(await store.keys.insertInitialSigningKeys([keyRecord('rs'), keyRecord('es', { alg: 'ES256' })])).toBe(true);
+        expect(await store.keys.insertInitialSigningKeys([keyRecord('other')])).toBe(false);
+        expect((await store.keys.listSigningKeys()).map((key) => key.kid)).toEqual(['rs', 'es']);
+      });
+
+      it('stores no initial keys when a key exists, even a retired one', async () => {
+        await store.keys.insertSigningKey(keyRecord('old'));
+        await store.keys.retireSigningKey('old', 2000);
+        expect(await store.keys.insertInitialSigningKeys([keyRecord('new')])).toBe(false);
+        expect((await store.keys.listSigningKeys()).map((key) => key.kid)).toEqual(['old']);
       });
     });
 
@@ -641,6 +658,20 @@ export function storeContract(backend: string, factory: StoreFactory): void {
         expect(await store.sessions.deleteSessionsOfUser('u1')).toBe(0);
         expect(await store.sessions.deleteSessionsOfUser('nope')).toBe(0);
       });
+
+      it('countActiveSessions counts the sessions live at now (expiresAt > now), of every user', async () => {
+        expect(await store.sessions.countActiveSessions(NOW)).toBe(0);
+        await store.users.insertUser(userRecord('u2'));
+        await store.sessions.insertSession(sessionRecord('s1', 'u1'));
+        await store.sessions.insertSession(sessionRecord('s2', 'u2'));
+        await store.sessions.insertSession(sessionRecord('s3', 'u1', { expiresAt: NOW }));
+        await store.sessions.insertSession(sessionRecord('s4', 'u2', { expiresAt: EXPIRED }));
+        expect(await store.sessions.countActiveSessions(NOW)).toBe(2);
+        expect(await store.sessions.countActiveSessions(NOW - 1)).toBe(3);
+        expect(await store.sessions.countActiveSessions(LIVE)).toBe(0);
+        await store.sessions.deleteSession('s1');
+        expect(await store.sessions.countActiveSessions(NOW)).toBe(1);
+      });
     });
 
     describe('consents', () => {
@@ -977,6 +1008,49 @@ export function storeContract(backend: string, factory: StoreFactory): void {
         expect(await store.rateLimits.hit('k1', 60, NOW + 59)).toBe(3);
         expect(await store.rateLimits.hit('k1', 60, NOW + 60)).toBe(1);
         expect(await store.rateLimits.hit('k1', 60, NOW + 61)).toBe(2);
+      });
+
+      it('peek shows a live counter (count, window start, expiry) without counting, and null once it has ended', async () => {
+        expect(await store.rateLimits.peek('k1', NOW)).toBeNull();
+        await store.rateLimits.hit('k1', 60, NOW);
+        await store.rateLimits.hit('k1', 60, NOW + 10);
+        const live = { count: 2, windowStart: NOW, expiresAt: NOW + 60 };
+        expect(await store.rateLimits.peek('k1', NOW + 10)).toEqual(live);
+        expect(await store.rateLimits.peek('k1', NOW + 59)).toEqual(live);
+        expect(await store.rateLimits.peek('k1', NOW + 60)).toBeNull();
+        expect(await store.rateLimits.peek('k2', NOW)).toBeNull();
+      });
+
+      it('recordFailure counts in a window that slides to the last failure, and starts again after it', async () => {
+        expect(await store.rateLimits.recordFailure('f', 100, NOW)).toBe(1);
+        expect(await store.rateLimits.recordFailure('f', 100, NOW + 90)).toBe(2);
+        // Still counting 150 seconds after the first failure: the window moved to the second.
+        expect(await store.rateLimits.recordFailure('f', 100, NOW + 150)).toBe(3);
+        expect(await store.rateLimits.peek('f', NOW + 150)).toEqual({ count: 3, windowStart: NOW + 150, expiresAt: NOW + 250 });
+        expect(await store.rateLimits.peek('f', NOW + 250)).toBeNull();
+        expect(await store.rateLimits.recordFailure('f', 100, NOW + 250)).toBe(1);
+        expect(await store.rateLimits.peek('f', NOW + 250)).toEqual({ count: 1, windowStart: NOW + 250, expiresAt: NOW + 350 });
+      });
+
+      it('reset forgets one key only, and a key without a counter is fine', async () => {
+        await store.rateLimits.recordFailure('a', 100, NOW);
+        await store.rateLimits.recordFailure('b', 100, NOW);
+        await store.rateLimits.reset('a');
+        await store.rateLimits.reset('never-counted');
+        expect(await store.rateLimits.peek('a', NOW)).toBeNull();
+        expect(await store.rateLimits.peek('b', NOW)).toEqual({ count: 1, windowStart: NOW, expiresAt: NOW + 100 });
+        expect(await store.rateLimits.recordFailure('a', 100, NOW + 1)).toBe(1);
+      });
+
+      it('ended counters are purged (expires_at <= now) with the other expired rows', async () => {
+        await store.rateLimits.recordFailure('old', 100, NOW - 100);
+        await store.rateLimits.hit('old-hit', 60, NOW - 60);
+        await store.rateLimits.recordFailure('live', 100, NOW);
+        expect(await store.maintenance.purgeExpired(NOW, 10)).toBe(2);
+        // Gone for good: an earlier `now` does not bring them back.
+        expect(await store.rateLimits.peek('old', NOW - 100)).toBeNull();
+        expect(await store.rateLimits.peek('old-hit', NOW - 60)).toBeNull();
+        expect(await store.rateLimits.peek('live', NOW)).not.toBeNull();
       });
     });
 

@@ -193,9 +193,30 @@ describe.if(RUN_POSTGRES_TESTS)('postgres', () => {
         }
       });
 
+      it('insertInitialSigningKeys stores the keys of exactly one caller, every time', async () => {
+        const key = (kid: string) => ({
+          kid, alg: 'RS256' as const, publicJwk: '{}', sealedPrivateJwk: 'v1.iv.ct', createdAt: NOW, activatesAt: NOW, retiredAt: null,
+        });
+        for (let round = 0; round < ROUNDS; round++) {
+          await database.query('DELETE FROM signing_keys');
+          const results = await Promise.all(
+            Array.from({ length: CALLERS }, (_, i) => (i % 2 === 0 ? a : b).keys.insertInitialSigningKeys([key(`r${round}c${i}-1`), key(`r${round}c${i}-2`)])),
+          );
+          const winner = results.indexOf(true);
+          expect(results.filter(Boolean)).toHaveLength(1);
+          expect((await b.keys.listSigningKeys()).map((k) => k.kid)).toEqual([`r${round}c${winner}-1`, `r${round}c${winner}-2`]);
+        }
+      });
+
       it('rate limit hits from both instances are each counted once', async () => {
         const counts = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).rateLimits.hit('k', 60, NOW)));
         expect([...counts].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      });
+
+      it('failures recorded from both instances at once each get their own count (sign-in reservations)', async () => {
+        const counts = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).rateLimits.recordFailure('f', 60, NOW)));
+        expect([...counts].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        expect(await b.rateLimits.peek('f', NOW)).toEqual({ count: 20, windowStart: NOW, expiresAt: NOW + 60 });
       });
 
       it('recordPoll loses no update: two early polls at the same moment each grow the interval', async () => {

@@ -1,6 +1,6 @@
 // RFC 8628 device codes and the shared rate-limit counters on PostgreSQL. Every state change is one
 // conditional statement, so requests racing on one code (from any instance) cannot both win.
-import { type DeviceCodeRecord, type DeviceCodeStatus, type DeviceCodeStore, type RateLimitStore } from '../store.ts';
+import { type DeviceCodeRecord, type DeviceCodeStatus, type DeviceCodeStore, type RateLimitRecord, type RateLimitStore } from '../store.ts';
 import { type Connection, int, intOrNull } from './connection.ts';
 
 interface DeviceCodeRow {
@@ -116,5 +116,31 @@ export class PostgresRateLimits implements RateLimitStore {
         RETURNING count`,
     );
     return row ? int(row.count) : 1;
+  }
+
+  async recordFailure(key: string, windowSeconds: number, now: number): Promise<number> {
+    // As hit, but the window slides to every failure.
+    const [row] = await this.db.run(
+      this.db.sql<{ count: string }[]>`INSERT INTO rate_limits AS r (key, count, window_start, expires_at)
+        VALUES (${key}, 1, ${now}, ${now}::bigint + ${windowSeconds}::bigint)
+        ON CONFLICT (key) DO UPDATE SET
+          count = CASE WHEN r.expires_at > ${now}::bigint THEN r.count + 1 ELSE 1 END,
+          window_start = ${now}::bigint,
+          expires_at = ${now}::bigint + ${windowSeconds}::bigint
+        RETURNING count`,
+    );
+    return row ? int(row.count) : 1;
+  }
+
+  async peek(key: string, now: number): Promise<RateLimitRecord | null> {
+    const [row] = await this.db.run(
+      this.db.sql<{ count: string; window_start: string; expires_at: string }[]>`SELECT count, window_start, expires_at
+        FROM rate_limits WHERE key = ${key} AND expires_at > ${now}`,
+    );
+    return row ? { count: int(row.count), windowStart: int(row.window_start), expiresAt: int(row.expires_at) } : null;
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.db.run(this.db.sql`DELETE FROM rate_limits WHERE key = ${key}`);
   }
 }

@@ -97,6 +97,10 @@ export class PostgresStore implements Store {
     return { current: await this.db.run(schemaVersion(this.db.sql)), latest: this.latest };
   }
 
+  async ping(): Promise<void> {
+    await this.db.run(this.db.sql`SELECT 1`);
+  }
+
   async close(): Promise<void> {
     await this.db.close();
   }

@@ -45,6 +45,11 @@ export class PostgresSessions implements SessionStore {
   async deleteSessionsOfUser(userId: string): Promise<number> {
     return (await this.db.run(this.db.sql`DELETE FROM sessions WHERE user_id = ${userId}`)).count;
   }
+
+  async countActiveSessions(now: number): Promise<number> {
+    const [row] = await this.db.run(this.db.sql<{ count: number }[]>`SELECT COUNT(*)::int AS count FROM sessions WHERE expires_at > ${now}`);
+    return row?.count ?? 0;
+  }
 }
 
 export class PostgresConsents implements ConsentStore {

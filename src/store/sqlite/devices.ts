@@ -1,7 +1,14 @@
 // RFC 8628 device codes and the shared rate-limit counters on SQLite. State changes are conditional
 // UPDATEs, so two requests racing on one code cannot both win.
 import type { Database, Statement } from 'bun:sqlite';
-import { type DeviceCodeRecord, type DeviceCodeStatus, type DeviceCodeStore, type RateLimitStore, StoreError } from '../store.ts';
+import {
+  type DeviceCodeRecord,
+  type DeviceCodeStatus,
+  type DeviceCodeStore,
+  type RateLimitRecord,
+  type RateLimitStore,
+  StoreError,
+} from '../store.ts';
 import { isUniqueViolation } from './errors.ts';
 
 interface DeviceCodeRow {
@@ -119,10 +126,51 @@ export class SqliteDeviceCodes implements DeviceCodeStore {
   }
 }
 
+interface RateLimitRow {
+  count: number;
+  window_start: number;
+  expires_at: number;
+}
+
+function prepareRateLimitStatements(db: Database) {
+  return {
+    // A window that has ended starts again at this failure; a live one slides to it.
+    failure: db.prepare<{ count: number }, [{ key: string; now: number; window: number }]>(`INSERT INTO rate_limits (key, count, window_start, expires_at)
+      VALUES ($key, 1, $now, $now + $window)
+      ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN rate_limits.expires_at > $now THEN rate_limits.count + 1 ELSE 1 END,
+        window_start = $now,
+        expires_at = $now + $window
+      RETURNING count`),
+    peek: db.prepare<RateLimitRow, [string, number]>('SELECT count, window_start, expires_at FROM rate_limits WHERE key = ? AND expires_at > ?'),
+    reset: db.prepare('DELETE FROM rate_limits WHERE key = ?'),
+  };
+}
+
 export class SqliteRateLimits implements RateLimitStore {
   private upsert: Statement<{ count: number }, [{ key: string; now: number; window: number }]> | undefined;
+  private prepared: ReturnType<typeof prepareRateLimitStatements> | undefined;
 
   constructor(private readonly db: Database) {}
+
+  /** Prepared on first use, like the device codes. */
+  private get statements() {
+    this.prepared ??= prepareRateLimitStatements(this.db);
+    return this.prepared;
+  }
+
+  async recordFailure(key: string, windowSeconds: number, now: number): Promise<number> {
+    return this.statements.failure.get({ key, now, window: windowSeconds })?.count ?? 1;
+  }
+
+  async peek(key: string, now: number): Promise<RateLimitRecord | null> {
+    const row = this.statements.peek.get(key, now);
+    return row ? { count: row.count, windowStart: row.window_start, expiresAt: row.expires_at } : null;
+  }
+
+  async reset(key: string): Promise<void> {
+    this.statements.reset.run(key);
+  }
 
   async hit(key: string, windowSeconds: number, now: number): Promise<number> {
     // A window that has ended starts again at this hit. Prepared on first use, like the device codes.

@@ -24,9 +24,11 @@ export class SqliteSessions implements SessionStore {
   private readonly find: Statement<SessionRow, [string, number]>;
   private readonly remove: Statement;
   private readonly removeOfUser: Statement;
+  private readonly countLive: Statement<{ count: number }, [number]>;
 
   constructor(db: Database) {
     this.removeOfUser = db.prepare('DELETE FROM sessions WHERE user_id = ?');
+    this.countLive = db.prepare('SELECT COUNT(*) AS count FROM sessions WHERE expires_at > ?');
     this.insert = db.prepare(`INSERT INTO sessions (id_hash, sid, user_id, auth_time, amr, created_at, expires_at)
       VALUES ($id_hash, $sid, $user_id, $auth_time, $amr, $created_at, $expires_at)`);
     this.find = db.prepare('SELECT * FROM sessions WHERE id_hash = ? AND expires_at > ?');
@@ -65,6 +67,10 @@ export class SqliteSessions implements SessionStore {
 
   async deleteSessionsOfUser(userId: string): Promise<number> {
     return this.removeOfUser.run(userId).changes;
+  }
+
+  async countActiveSessions(now: number): Promise<number> {
+    return this.countLive.get(now)?.count ?? 0;
   }
 }
 

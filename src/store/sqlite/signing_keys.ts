@@ -31,17 +31,23 @@ export class SqliteSigningKeys implements SigningKeyStore {
   private readonly list: Statement<SigningKeyRow, []>;
   private readonly get: Statement<SigningKeyRow, [string]>;
   private readonly retire: Statement;
+  private readonly any: Statement<{ present: number }, []>;
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     this.insert = db.prepare(`INSERT INTO signing_keys
       (kid, alg, public_jwk, sealed_private_jwk, created_at, activates_at, retired_at)
       VALUES ($kid, $alg, $public_jwk, $sealed_private_jwk, $created_at, $activates_at, $retired_at)`);
     this.list = db.prepare('SELECT * FROM signing_keys ORDER BY rowid');
     this.get = db.prepare('SELECT * FROM signing_keys WHERE kid = ?');
     this.retire = db.prepare('UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL');
+    this.any = db.prepare('SELECT 1 AS present FROM signing_keys LIMIT 1');
   }
 
   async insertSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.insertOne(key);
+  }
+
+  private insertOne(key: SigningKeyRecord): void {
     try {
       this.insert.run({
         kid: key.kid,
@@ -56,6 +62,18 @@ export class SqliteSigningKeys implements SigningKeyStore {
       if (isUniqueViolation(error)) throw new StoreError('conflict', `A signing key with kid ${key.kid} already exists.`);
       throw error;
     }
+  }
+
+  async insertInitialSigningKeys(keys: SigningKeyRecord[]): Promise<boolean> {
+    // BEGIN IMMEDIATE takes the write lock before the check: another process waits (busy_timeout)
+    // and then finds the keys this one stored.
+    return this.db
+      .transaction((): boolean => {
+        if (this.any.get()) return false;
+        for (const key of keys) this.insertOne(key);
+        return true;
+      })
+      .immediate();
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {

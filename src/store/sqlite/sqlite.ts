@@ -136,6 +136,10 @@ export class SqliteStore implements Store {
     return { current: currentVersion(this.db), latest: this.latest };
   }
 
+  async ping(): Promise<void> {
+    this.db.query('SELECT 1').get();
+  }
+
   async close(): Promise<void> {
     // Folds the WAL back into the main file so a copied idp.db is complete.
     try {
