@@ -9,6 +9,11 @@ export interface RequestContext {
   id: string;
   /** performance.now() when the request arrived. */
   startedAt: number;
+  /**
+   * The path, read when the request arrived: after the response Bun may have released the request,
+   * and its url can then be empty (seen with Connection: close), which must not break the log line.
+   */
+  path: string;
 }
 
 /** At most 128 characters of [A-Za-z0-9._-]: safe in a header, a log line and a JSON string. */
@@ -20,7 +25,11 @@ const contexts = new WeakMap<Request, RequestContext>();
 export function requestContext(request: Request): RequestContext {
   let context = contexts.get(request);
   if (!context) {
-    context = { id: requestIdFrom(request.headers.get('x-request-id')), startedAt: performance.now() };
+    context = {
+      id: requestIdFrom(request.headers.get('x-request-id')),
+      startedAt: performance.now(),
+      path: URL.parse(request.url)?.pathname ?? '',
+    };
     contexts.set(request, context);
   }
   return context;

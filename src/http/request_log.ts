@@ -9,8 +9,7 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 export function requestLog(log: Logger) {
   return new Elysia({ name: 'idp.request_log' }).onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
-    const { id, startedAt } = requestContext(request);
-    const path = new URL(request.url).pathname;
+    const { id, startedAt, path } = requestContext(request);
     const status = responseStatus(responseValue, set.status);
     const write = QUIET_PATHS.has(path) && status < 400 ? log.debug : log.info;
     write('request', {
