@@ -46,7 +46,7 @@ export async function adminEvents(installation: Installation): Promise<AdminEven
   const { config, store, secret, clock } = installation;
   const log = createLogger('warn');
   const hooks = createHooks({ adapter: await loadAdapter(config.adapter), secret, config, log });
-  const sink = createEvents({ audit: store.audit, hooks, log });
+  const sink = createEvents({ audit: store.audit, hooks, log, auditTokenEvents: config.audit_token_events });
   return {
     emit: (event) => sink.emit(event),
     record: (type, about, details) =>

@@ -40,7 +40,7 @@ export async function startServer(installation: Installation, log: Logger): Prom
   // Not awaited: it must not delay the first answer; a sign-in that comes sooner waits for it.
   void prepareCredentialChecks();
   await keyring.reload();
-  const events = createEvents({ audit: store.audit, hooks, log });
+  const events = createEvents({ audit: store.audit, hooks, log, auditTokenEvents: config.audit_token_events });
   const deps: Deps = { config, store, keyring, clock, log, csrf: createCsrf(secret), hooks, events };
   const app = createApp(deps);
   const listener =

@@ -42,6 +42,7 @@ export interface Settings {
   metrics_token: string;
   adapter: string;
   audit_retention: number;
+  audit_token_events: boolean;
   trust_proxy: boolean;
   login_max_failures: number;
   login_ip_max_failures: number;
@@ -194,6 +195,12 @@ export const SETTINGS: { [K in SettingKey]: SettingDef<Settings[K]> } = {
     default: '',
     shownDefault: '(none)',
     description: 'PEM private key (unencrypted) of tls_cert; set both or neither.',
+  },
+  audit_token_events: {
+    type: 'boolean',
+    default: false,
+    description:
+      'Also keep token.issued and token.refreshed in the audit log (one row per token); the adapter and the metrics see them either way.',
   },
   audit_retention: {
     type: 'integer',

@@ -25,7 +25,7 @@ export async function testApp(
   const log = createLogger('debug', (line) => logLines.push(line), options.logFormat);
   const secret = new Uint8Array(32).fill(7);
   const hooks = createHooks({ adapter: options.adapter ?? {}, secret, config: env.config, log });
-  const events = createEvents({ audit: env.store.audit, hooks, log });
+  const events = createEvents({ audit: env.store.audit, hooks, log, auditTokenEvents: env.config.audit_token_events });
   const app = createApp(
     { config: env.config, store: env.store, keyring: env.keyring, clock: env.clock, log, csrf: createCsrf(secret), hooks, events },
     { metrics: options.metrics },

@@ -34,8 +34,9 @@ const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 let app: TestApp;
 afterEach(() => app.cleanup());
 
+/** Token events are kept in the audit log only with audit_token_events; these tests turn it on unless told otherwise. */
 async function setUp(options: Parameters<typeof testApp>[0] = {}) {
-  app = await testApp(options);
+  app = await testApp({ ...options, settings: { audit_token_events: 'true', ...options.settings } });
   const user = await addUser(app);
   const rp = await addClient(app, { grantTypes: ['authorization_code', 'refresh_token', 'implicit'] });
   return { user, rp, browser: new TestBrowser(app) };
@@ -265,6 +266,15 @@ describe("the adapter's onEvent", () => {
     expect(received.map((event) => event.type)).toEqual(['login.succeeded', 'consent.granted', 'token.issued']);
     // What the adapter changes in its copy is not what the audit log holds.
     expect(rows.some((row) => JSON.stringify(row.details).includes('tampered'))).toBe(false);
+  });
+
+  it('by default the audit log leaves out token.issued and token.refreshed, which the adapter still receives', async () => {
+    const received: string[] = [];
+    const { rp, browser } = await setUp({ adapter: { onEvent: (event) => void received.push(event.type) }, settings: { audit_token_events: 'false' } });
+    const { tokens } = await signInForTokens(app, browser, rp);
+    expect((await refreshRequest(app, rp, tokens.refresh_token as string)).status).toBe(200);
+    expect((await auditRows()).map((row) => row.type)).toEqual(['login.succeeded', 'consent.granted']);
+    expect(received).toEqual(['login.succeeded', 'consent.granted', 'token.issued', 'token.refreshed']);
   });
 
   it('that throws fails no request; the failure is a warning in the log and the audit row is still written', async () => {
