@@ -3,12 +3,13 @@
 // a group-gated client, a shorter lifetime for one client) in a code flow and client_credentials over
 // HTTP. A broken adapter stops `idp serve` with one sentence naming the file.
 import { beforeAll, describe, expect, it } from 'bun:test';
-import { appendFileSync, copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import {
   asRecord,
+  buildBinary,
   expectCleanFailure,
   expectJson,
   freePort,
@@ -19,6 +20,7 @@ import {
   serveArgs,
   useSandbox,
 } from '../helpers/cli.ts';
+import { signInOverFetch } from '../helpers/fetch_browser.ts';
 import { basicAuth } from '../helpers/oidc.ts';
 
 const sandbox = useSandbox();
@@ -33,54 +35,8 @@ const runBinary = (args: string[], options: RunOptions = {}) => runCommand([bina
 
 beforeAll(async () => {
   workDir = await sandbox.tempDir();
-  binary = join(workDir, 'idp');
-  const built = await runCommand([process.execPath, 'build.ts', '--outfile', binary], { timeoutMs: 120_000 });
-  if (built.exitCode !== 0 || !existsSync(binary)) throw new Error(`bun build.ts failed: ${built.stderr}${built.stdout}`);
+  binary = await buildBinary(workDir);
 });
-
-/** A browser over fetch: a cookie jar, following redirects by hand through login and consent. */
-async function signIn(authorizationUrl: URL, username: string): Promise<URL> {
-  const jar = new Map<string, string>();
-  let url = authorizationUrl;
-  let form: URLSearchParams | null = null;
-  for (let hop = 0; hop < 10; hop++) {
-    const headers = new Headers();
-    if (jar.size > 0) headers.set('cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '));
-    if (form) headers.set('content-type', 'application/x-www-form-urlencoded');
-    const response = await fetch(url, {
-      method: form ? 'POST' : 'GET',
-      headers,
-      body: form?.toString() ?? null,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    for (const cookie of response.headers.getSetCookie()) {
-      const pair = cookie.split(';')[0] ?? '';
-      const index = pair.indexOf('=');
-      if (index > 0) jar.set(pair.slice(0, index).trim(), pair.slice(index + 1).trim());
-    }
-    form = null;
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location) {
-      const next = new URL(location, url);
-      if (next.href.startsWith(REDIRECT_URI)) return next;
-      url = next;
-      continue;
-    }
-    const html = await response.text();
-    if (response.status !== 200) throw new Error(`${url.pathname}: HTTP ${response.status}`);
-    const fields: Record<string, string> = {};
-    for (const [input] of html.matchAll(/<input\b[^>]*>/g)) {
-      const name = /\bname="([^"]*)"/.exec(input)?.[1];
-      if (/\btype="hidden"/.test(input) && name) fields[name] = (/\bvalue="([^"]*)"/.exec(input)?.[1] ?? '').replaceAll('&amp;', '&');
-    }
-    if (url.pathname === '/login') form = new URLSearchParams({ ...fields, username, password: PASSWORD });
-    else if (url.pathname === '/consent') form = new URLSearchParams({ ...fields, decision: 'allow' });
-    else throw new Error(`unexpected page ${url.pathname}`);
-    url = new URL(url.pathname, url);
-  }
-  throw new Error('too many hops');
-}
 
 describe('the binary with the example adapter', () => {
   const dataDir = 'data';
@@ -127,7 +83,7 @@ describe('the binary with the example adapter', () => {
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
     }).toString();
-    return { callback: await signIn(url, username), verifier };
+    return { callback: await signInOverFetch(url, { redirectUri: REDIRECT_URI, username, password: PASSWORD, timeoutMs: TIMEOUT_MS }), verifier };
   }
 
   async function token(client: { id: string; secret: string }, form: Record<string, string>) {

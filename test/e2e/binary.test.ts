@@ -8,6 +8,7 @@ import {
   asKey,
   asRecord,
   asStringArray,
+  buildBinary,
   expectJson,
   fetchJson,
   fetchJwks,
@@ -30,9 +31,7 @@ const runBinary = (args: string[], options: RunOptions = {}) => runCommand([bina
 
 beforeAll(async () => {
   workDir = await sandbox.tempDir();
-  binary = join(workDir, 'idp');
-  const built = await runCommand([process.execPath, 'build.ts', '--outfile', binary], { timeoutMs: 120_000 });
-  if (built.exitCode !== 0 || !existsSync(binary)) throw new Error(`bun build.ts failed: ${built.stderr}${built.stdout}`);
+  binary = await buildBinary(workDir);
 });
 
 describe('the idp binary', () => {

@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRunLock, runningServer } from '../../src/run_lock.ts';
 import { asRecord, expectJson, freePort, runIdp, useSandbox } from '../helpers/cli.ts';
+import { signInOverFetch } from '../helpers/fetch_browser.ts';
 import { basicAuth } from '../helpers/oidc.ts';
 
 setDefaultTimeout(180_000);
@@ -48,50 +49,6 @@ async function post(url: string, client: Client, form: Record<string, string>): 
   return { status: response.status, body: asRecord(await response.json()) };
 }
 
-/** A browser over fetch: a cookie jar, following redirects by hand through login (and consent if asked). */
-async function signIn(authorizationUrl: URL): Promise<URL> {
-  const jar = new Map<string, string>();
-  let url = authorizationUrl;
-  let form: URLSearchParams | null = null;
-  for (let hop = 0; hop < 10; hop++) {
-    const headers = new Headers();
-    if (jar.size > 0) headers.set('cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '));
-    if (form) headers.set('content-type', 'application/x-www-form-urlencoded');
-    const response = await fetch(url, {
-      method: form ? 'POST' : 'GET',
-      headers,
-      body: form?.toString() ?? null,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    for (const cookie of response.headers.getSetCookie()) {
-      const pair = cookie.split(';')[0] ?? '';
-      const index = pair.indexOf('=');
-      if (index > 0) jar.set(pair.slice(0, index).trim(), pair.slice(index + 1).trim());
-    }
-    form = null;
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location) {
-      const next = new URL(location, url);
-      if (next.href.startsWith(REDIRECT_URI)) return next;
-      url = next;
-      continue;
-    }
-    const html = await response.text();
-    if (response.status !== 200) throw new Error(`${url.pathname}: HTTP ${response.status}`);
-    const fields: Record<string, string> = {};
-    for (const [input] of html.matchAll(/<input\b[^>]*>/g)) {
-      const name = /\bname="([^"]*)"/.exec(input)?.[1];
-      if (/\btype="hidden"/.test(input) && name) fields[name] = (/\bvalue="([^"]*)"/.exec(input)?.[1] ?? '').replaceAll('&amp;', '&');
-    }
-    if (url.pathname === '/login') form = new URLSearchParams({ ...fields, username: 'alice', password: PASSWORD });
-    else if (url.pathname === '/consent') form = new URLSearchParams({ ...fields, decision: 'allow' });
-    else throw new Error(`unexpected page ${url.pathname}`);
-    url = new URL(url.pathname, url);
-  }
-  throw new Error('too many hops');
-}
-
 /** A refresh token for alice through the code flow with PKCE. */
 async function refreshTokenFor(issuer: string, web: Client): Promise<string> {
   const verifier = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
@@ -106,7 +63,7 @@ async function refreshTokenFor(issuer: string, web: Client): Promise<string> {
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   }).toString();
-  const code = (await signIn(url)).searchParams.get('code');
+  const code = (await signInOverFetch(url, { redirectUri: REDIRECT_URI, username: 'alice', password: PASSWORD, timeoutMs: TIMEOUT_MS })).searchParams.get('code');
   if (!code) throw new Error('no code');
   const { status, body } = await post(`${issuer}/token`, web, {
     grant_type: 'authorization_code',

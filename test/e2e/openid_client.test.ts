@@ -26,6 +26,7 @@ import {
   WWWAuthenticateChallengeError,
 } from 'openid-client';
 import type { UserRecord } from '../../src/store/store.ts';
+import { signInOverFetch } from '../helpers/fetch_browser.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../helpers/server.ts';
 
 /** Registered for every client; nothing listens there: the flow stops at the redirect. */
@@ -63,74 +64,18 @@ interface Answers {
   decision?: 'allow' | 'deny';
 }
 
-function decodeEntities(value: string): string {
-  return value
-    .replaceAll('&quot;', '"')
-    .replaceAll('&#39;', "'")
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&amp;', '&');
-}
-
-/** The hidden inputs of a page's form. */
-function hiddenFields(html: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const [input] of html.matchAll(/<input\b[^>]*>/g)) {
-    if (!/\btype="hidden"/.test(input)) continue;
-    const name = /\bname="([^"]*)"/.exec(input)?.[1];
-    const value = /\bvalue="([^"]*)"/.exec(input)?.[1];
-    if (name !== undefined) fields[decodeEntities(name)] = decodeEntities(value ?? '');
-  }
-  return fields;
-}
-
 /**
  * Opens `authorizationUrl` in a fresh browser, signs in as alice, answers the consent page and
  * returns the URL the provider finally redirects to on `redirectUri`.
  */
-async function signInWithBrowser(authorizationUrl: URL, answers: Answers = {}): Promise<URL> {
-  const jar = new Map<string, string>();
-  let url = authorizationUrl;
-  let form: URLSearchParams | null = null;
-  const seen: string[] = [];
-  for (let hop = 0; hop < 10; hop++) {
-    seen.push(`${form ? 'POST' : 'GET'} ${url.pathname}`);
-    const headers = new Headers();
-    if (jar.size > 0) headers.set('cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '));
-    if (form) headers.set('content-type', 'application/x-www-form-urlencoded');
-    const response = await fetch(url, {
-      method: form ? 'POST' : 'GET',
-      headers,
-      body: form?.toString() ?? null,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    for (const cookie of response.headers.getSetCookie()) {
-      const pair = cookie.split(';')[0] ?? '';
-      const index = pair.indexOf('=');
-      if (index > 0) jar.set(pair.slice(0, index).trim(), pair.slice(index + 1).trim());
-    }
-    form = null;
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location) {
-      const next = new URL(location, url);
-      if (next.href.startsWith(REDIRECT_URI)) return next;
-      url = next;
-      continue;
-    }
-    const html = await response.text();
-    if (response.status !== 200) throw new Error(`${seen.join(' → ')}: HTTP ${response.status}: ${html.slice(0, 300)}`);
-    const fields = hiddenFields(html);
-    if (url.pathname === '/login') {
-      form = new URLSearchParams({ ...fields, username: 'alice', password: answers.password ?? TEST_PASSWORD });
-    } else if (url.pathname === '/consent') {
-      form = new URLSearchParams({ ...fields, decision: answers.decision ?? 'allow' });
-    } else {
-      throw new Error(`${seen.join(' → ')}: unexpected page`);
-    }
-    url = new URL(url.pathname, url);
-  }
-  throw new Error(`too many hops: ${seen.join(' → ')}`);
+function signInWithBrowser(authorizationUrl: URL, answers: Answers = {}): Promise<URL> {
+  return signInOverFetch(authorizationUrl, {
+    redirectUri: REDIRECT_URI,
+    username: 'alice',
+    password: answers.password ?? TEST_PASSWORD,
+    consent: answers.decision ?? 'allow',
+    timeoutMs: TIMEOUT_MS,
+  });
 }
 
 interface Started {

@@ -1,6 +1,7 @@
 // Runs the idp CLI (from source or a built binary) as a child process: exit code, stdout, stderr;
 // owns the temp dirs and servers a test file creates and removes them after its tests.
 import { afterAll, expect } from 'bun:test';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -68,6 +69,14 @@ export function idpCommand(...args: string[]): string[] {
 
 export function runIdp(args: string[], options: RunOptions = {}): Promise<RunResult> {
   return runCommand(idpCommand(...args), options);
+}
+
+/** Builds the single binary (`bun build.ts --outfile DIR/idp`) and returns its path; throws with the build's output if it fails. */
+export async function buildBinary(dir: string): Promise<string> {
+  const binary = join(dir, 'idp');
+  const built = await runCommand([process.execPath, 'build.ts', '--outfile', binary], { timeoutMs: 120_000 });
+  if (built.exitCode !== 0 || !existsSync(binary)) throw new Error(`bun build.ts failed: ${built.stderr}${built.stdout}`);
+  return binary;
 }
 
 /** Arguments of `idp serve` on loopback; port 0 lets the server pick a free port. */
