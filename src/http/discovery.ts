@@ -9,15 +9,16 @@ import { publicCors } from './cors.ts';
 
 export function discoveryEndpoints(deps: Pick<Deps, 'config' | 'keyring' | 'store' | 'clock'>) {
   const { config, keyring } = deps;
-  let cachedFor = '';
+  // Both lists are the same array instances until they change (a key activates, the custom scopes are
+  // re-read), so comparing identities is enough to know when to serialise again.
+  let cachedFor: { algs: unknown; scopes: unknown } = { algs: null, scopes: null };
   let body = '';
   const respond = async () => {
     const algs = keyring.signingAlgorithms();
     const scopes = await customScopesOf(deps);
-    const signature = JSON.stringify([algs, scopes.map((scope) => [scope.name, scope.claims])]);
-    if (signature !== cachedFor) {
+    if (algs !== cachedFor.algs || scopes !== cachedFor.scopes) {
       body = JSON.stringify(buildMetadata(config, algs, scopes));
-      cachedFor = signature;
+      cachedFor = { algs, scopes };
     }
     return new Response(body, {
       headers: {

@@ -32,6 +32,7 @@ export class Keyring {
   private signers = new Map<SigningAlg, SigningKey>();
   /** When the signers must be recomputed because a `next` key activates (epoch seconds). */
   private signersValidUntil = 0;
+  private algorithms: { signers: Map<SigningAlg, SigningKey>; list: SigningAlg[] } | null = null;
 
   constructor(private readonly deps: KeyringDeps) {}
 
@@ -70,9 +71,14 @@ export class Keyring {
     return signer;
   }
 
-  /** Algorithms that have an active signing key now, RS256 first. */
+  /**
+   * Algorithms that have an active signing key now, RS256 first. The same array is returned until the
+   * signers change, so callers (the discovery body) can tell a change by identity; do not mutate it.
+   */
   signingAlgorithms(): SigningAlg[] {
-    return orderAlgorithms(this.currentSigners().keys());
+    const signers = this.currentSigners();
+    if (this.algorithms?.signers !== signers) this.algorithms = { signers, list: orderAlgorithms(signers.keys()) };
+    return this.algorithms.list;
   }
 
   /** Every published public key (next, active and retiring). */
