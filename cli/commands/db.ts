@@ -3,9 +3,7 @@
 // and need no server secret.
 import { Command } from 'commander';
 import { loadConfig } from '../../src/config/load.ts';
-import { absoluteDatabase, copyDatabase } from '../../src/store/copy/copy.ts';
-import { storeOptions } from '../../src/store/open.ts';
-import { inspectSchema, migrateDatabase } from '../../src/store/schema_admin.ts';
+import { absoluteDatabase, storeOptions } from '../../src/store/open.ts';
 import { globalOptions } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { print, table } from '../output.ts';
@@ -13,6 +11,9 @@ import { print, table } from '../output.ts';
 function configOf(command: Command) {
   return loadConfig({ ...globalOptions(command), env: process.env });
 }
+
+// The PostgreSQL code is loaded by the db commands that run, so that `idp serve` on SQLite never loads it.
+const schemaAdmin = () => import('../../src/store/schema_admin.ts');
 
 /** --from and --to: a database URL as the `database` setting takes it. */
 function databaseUrl(flag: string, value: string): string {
@@ -30,6 +31,7 @@ export function dbCommand(): Command {
     .option('--json', 'print one JSON document')
     .action(async (options: { json?: boolean }, command: Command) => {
       const config = configOf(command);
+      const { inspectSchema } = await schemaAdmin();
       const status = await inspectSchema(config.database, storeOptions(config));
       print({ json: options.json === true }, status, () =>
         [
@@ -46,6 +48,7 @@ export function dbCommand(): Command {
     .option('--json', 'print one JSON document')
     .action(async (options: { json?: boolean }, command: Command) => {
       const config = configOf(command);
+      const { migrateDatabase } = await schemaAdmin();
       const result = await migrateDatabase(config.database, storeOptions(config, true));
       print({ json: options.json === true }, result, () =>
         result.from === result.to
@@ -63,6 +66,7 @@ export function dbCommand(): Command {
       const from = databaseUrl('--from', options.from);
       const to = databaseUrl('--to', options.to);
       const config = configOf(command);
+      const { copyDatabase } = await import('../../src/store/copy/copy.ts');
       const result = await copyDatabase(from, to, storeOptions(config));
       const secretNote =
         'Signing keys were copied sealed: run idp on the new database with the same server secret (IDP_SECRET or DATA_DIR/secret).';

@@ -1,7 +1,7 @@
 // Picks the backend named by the `database` setting.
+import { resolve } from 'node:path';
 import type { Settings } from '../config/schema.ts';
 import { StoreError, type Store } from './store.ts';
-import { openPostgresStore } from './postgres/postgres.ts';
 import { openSqliteStore } from './sqlite/sqlite.ts';
 
 export interface OpenStoreOptions {
@@ -15,6 +15,11 @@ export interface OpenStoreOptions {
    * one process owns the file, so there is nobody to coordinate with.
    */
   migrate?: boolean;
+}
+
+/** `sqlite:relative/path` is taken from the working directory, like any command-line path. */
+export function absoluteDatabase(database: string): string {
+  return database.startsWith('sqlite:') ? `sqlite:${resolve(database.slice('sqlite:'.length))}` : database;
 }
 
 export function isPostgresUrl(database: string): boolean {
@@ -31,6 +36,10 @@ export function storeOptions(
 
 export async function openStore(database: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (database.startsWith('sqlite:')) return openSqliteStore(database.slice('sqlite:'.length));
-  if (isPostgresUrl(database)) return openPostgresStore(database, options);
+  if (isPostgresUrl(database)) {
+    // Loaded only for a postgres:// database, so the embedded SQLite default starts without it.
+    const { openPostgresStore } = await import('./postgres/postgres.ts');
+    return openPostgresStore(database, options);
+  }
   throw new StoreError('unsupported', `Unknown database URL scheme in '${database.split(':')[0]}:'; use sqlite:PATH or postgres://.`);
 }

@@ -1,9 +1,8 @@
 // `idp db copy`: every row of one installation's database into another, empty one, on either
 // backend. Rows are copied raw (audit ids, rotated tokens, sealed keys and all), in foreign-key order,
 // from one snapshot of the source, in one transaction on the target.
-import { resolve } from 'node:path';
 import { IdpError } from '../../errors.ts';
-import { isPostgresUrl, openStore, type OpenStoreOptions } from '../open.ts';
+import { absoluteDatabase, isPostgresUrl, openStore, type OpenStoreOptions } from '../open.ts';
 import { inspectSchema } from '../schema_admin.ts';
 import { postgresRowSource, postgresRowTarget } from './postgres_rows.ts';
 import { sqliteRowSource, sqliteRowTarget } from './sqlite_rows.ts';
@@ -15,11 +14,6 @@ export interface CopyReport {
   /** Rows copied per table, in copy order. */
   tables: Record<string, number>;
   rows: number;
-}
-
-/** `sqlite:relative/path` is taken from the working directory, like any command-line path. */
-export function absoluteDatabase(database: string): string {
-  return database.startsWith('sqlite:') ? `sqlite:${resolve(database.slice('sqlite:'.length))}` : database;
 }
 
 export async function copyDatabase(from: string, to: string, options: OpenStoreOptions = {}): Promise<CopyReport> {
