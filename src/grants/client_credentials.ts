@@ -37,7 +37,7 @@ export const clientCredentialsGrant = {
       expiresAt: now + deps.config.access_token_ttl,
       revokedAt: null,
     };
-    await deps.store.tokens.insertGrant(grant);
-    return issueTokens(deps, { client, user: null, grant, scopes, nonce: null, refreshToken: 'none', resource: params.resource, grantType: 'client_credentials' });
+    // Stored by issueTokens with the access token, in one transaction.
+    return issueTokens(deps, { client, user: null, grant, newGrant: true, scopes, nonce: null, refreshToken: 'none', resource: params.resource, grantType: 'client_credentials' });
   },
 } satisfies GrantHandler;

@@ -128,6 +128,16 @@ export interface InteractionStore {
 
 export type GrantOwner = { userId: string } | { clientId: string };
 
+/** What one token response stores (TokenStore.recordIssued). */
+export interface TokenIssue {
+  /** A grant created for this response (client_credentials), inserted first. */
+  grant?: GrantRecord;
+  accessToken: AccessTokenRecord;
+  refreshToken?: RefreshTokenRecord;
+  /** The grant (accessToken.grantId) then lives at least this long; an earlier expiry is ignored. */
+  grantExpiresAt: number;
+}
+
 export interface TokenStore {
   insertGrant(grant: GrantRecord): Promise<void>;
   getGrant(id: string): Promise<GrantRecord | null>;
@@ -154,6 +164,13 @@ export interface TokenStore {
   findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
   /** Marks the token exchanged; true for exactly one caller, false when it was already rotated. */
   markRefreshTokenRotated(tokenHash: string, rotatedAt: number): Promise<boolean>;
+
+  /**
+   * Stores one token response in one transaction: the new grant when given, the access token, the
+   * refresh token when given, and extends the grant to at least grantExpiresAt (as extendGrant).
+   * On any failure nothing of it is stored; a duplicate key is a `conflict`.
+   */
+  recordIssued(issue: TokenIssue): Promise<void>;
 }
 
 export interface DeviceCodeStore {

@@ -4,7 +4,7 @@ import { epochSeconds } from '../clock.ts';
 import { OAuthError } from '../http/errors.ts';
 import type { Deps } from '../deps.ts';
 import type { GrantType } from '../clients/metadata.ts';
-import type { ClientRecord, GrantRecord, UserRecord } from '../store/store.ts';
+import type { AccessTokenRecord, ClientRecord, GrantRecord, RefreshTokenRecord, UserRecord } from '../store/store.ts';
 import { mintAccessToken } from './access_token.ts';
 import { signIdToken } from './id_token.ts';
 import { hashToken } from './secret.ts';
@@ -24,6 +24,8 @@ export interface IssueInput {
   /** null for client_credentials: the token acts for the client, whose id is then the subject. */
   user: UserRecord | null;
   grant: GrantRecord;
+  /** The grant is new (client_credentials) and not stored yet: it is stored with the tokens. */
+  newGrant?: boolean;
   /** Scopes of the access token (may be narrower than the grant on refresh). */
   scopes: string[];
   nonce: string | null;
@@ -96,7 +98,7 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
   }
 
   // Stored only once every token is signed, so a signing failure leaves no usable token behind.
-  await store.tokens.insertAccessToken({
+  const accessRecord: AccessTokenRecord = {
     tokenHash: hashToken(accessToken),
     grantId: grant.id,
     clientId: client.id,
@@ -106,12 +108,13 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
     claims: Object.keys(extra).length > 0 ? extra : null,
     createdAt: now,
     expiresAt: accessExpiresAt,
-  });
+  };
   let grantExpiresAt = accessExpiresAt;
+  let refreshRecord: RefreshTokenRecord | undefined;
   if (user && input.refreshToken === 'issue') {
     const refreshToken = await deps.hooks.token('refresh_token', client);
     const refreshExpiresAt = now + lifetimes.refreshToken;
-    await store.tokens.insertRefreshToken({
+    refreshRecord = {
       tokenHash: hashToken(refreshToken),
       grantId: grant.id,
       clientId: client.id,
@@ -121,11 +124,17 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
       createdAt: now,
       expiresAt: refreshExpiresAt,
       rotatedAt: null,
-    });
+    };
     response.refresh_token = refreshToken;
     grantExpiresAt = Math.max(grantExpiresAt, refreshExpiresAt);
   }
-  await store.tokens.extendGrant(grant.id, grantExpiresAt);
+  // One transaction: the new grant (client_credentials), the tokens, and the grant's extension.
+  await store.tokens.recordIssued({
+    ...(input.newGrant ? { grant } : {}),
+    accessToken: accessRecord,
+    ...(refreshRecord ? { refreshToken: refreshRecord } : {}),
+    grantExpiresAt,
+  });
   // The grant may have been revoked while the tokens were signed (idp tokens revoke, a replayed
   // code): then the tokens just stored are revoked with it and none is handed out.
   const current = await store.tokens.getGrant(grant.id);

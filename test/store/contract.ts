@@ -933,6 +933,64 @@ export function storeContract(backend: string, factory: StoreFactory): void {
         await store.tokens.extendGrant('g1', LIVE - 1000);
         expect((await store.tokens.getGrant('g1'))?.expiresAt).toBe(LIVE);
       });
+
+      describe('recordIssued (one token response, one transaction)', () => {
+        it('stores a new grant (client_credentials) with its access token and extends it', async () => {
+          const ccGrant = grantRecord('g-cc', 'u1', 'app', { userId: null, sid: null, scope: 'api', expiresAt: NOW + 100 });
+          const token = accessTokenRecord('at-cc', ccGrant, { claims: { tenant: 'acme' } });
+          await store.tokens.recordIssued({ grant: ccGrant, accessToken: token, grantExpiresAt: NOW + 600 });
+          expect(await store.tokens.getGrant('g-cc')).toEqual({ ...ccGrant, expiresAt: NOW + 600 });
+          expect(await store.tokens.findAccessToken('at-cc')).toEqual(token);
+        });
+
+        it('stores an access and a refresh token under an existing grant and extends the grant', async () => {
+          const access = accessTokenRecord('at-new', grant);
+          const refresh = refreshTokenRecord('rt-new', grant, { expiresAt: LIVE + 1000 });
+          await store.tokens.recordIssued({ accessToken: access, refreshToken: refresh, grantExpiresAt: LIVE + 1000 });
+          expect(await store.tokens.findAccessToken('at-new')).toEqual(access);
+          expect(await store.tokens.findRefreshToken('rt-new')).toEqual(refresh);
+          expect(await store.tokens.getGrant('g1')).toEqual({ ...grant, expiresAt: LIVE + 1000 });
+        });
+
+        it('never shortens the grant: an earlier grantExpiresAt is ignored, the tokens are still stored', async () => {
+          const access = accessTokenRecord('at-new', grant);
+          await store.tokens.recordIssued({ accessToken: access, grantExpiresAt: LIVE - 1000 });
+          expect((await store.tokens.getGrant('g1'))?.expiresAt).toBe(LIVE);
+          expect(await store.tokens.findAccessToken('at-new')).toEqual(access);
+        });
+
+        it('is atomic: a duplicate refresh token is a conflict and leaves neither the grant, the access token nor the extension', async () => {
+          await store.tokens.insertRefreshToken(refreshTokenRecord('rt-dup', grant));
+          const ccGrant = grantRecord('g-new', 'u1', 'app', { expiresAt: NOW + 100 });
+          const error = await store.tokens
+            .recordIssued({
+              grant: ccGrant,
+              accessToken: accessTokenRecord('at-new', ccGrant),
+              refreshToken: refreshTokenRecord('rt-dup', ccGrant),
+              grantExpiresAt: LIVE + 1000,
+            })
+            .catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(StoreError);
+          expect((error as StoreError).code).toBe('conflict');
+          expect(await store.tokens.getGrant('g-new')).toBeNull();
+          expect(await store.tokens.findAccessToken('at-new')).toBeNull();
+          expect((await store.tokens.findRefreshToken('rt-dup'))?.grantId).toBe('g1');
+        });
+
+        it('is atomic under an existing grant: on a failed refresh insert the access token is not kept and the grant not extended', async () => {
+          await store.tokens.insertRefreshToken(refreshTokenRecord('rt-dup', grant));
+          const error = await store.tokens
+            .recordIssued({
+              accessToken: accessTokenRecord('at-new', grant),
+              refreshToken: refreshTokenRecord('rt-dup', grant),
+              grantExpiresAt: LIVE + 1000,
+            })
+            .catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(StoreError);
+          expect(await store.tokens.findAccessToken('at-new')).toBeNull();
+          expect(await store.tokens.getGrant('g1')).toEqual(grant);
+        });
+      });
     });
 
     describe('device codes (RFC 8628)', () => {

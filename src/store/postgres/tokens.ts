@@ -3,7 +3,7 @@
 // one caller sees a changed row, whichever instance it runs in.
 import type { SQL } from 'bun';
 import { parseJsonColumn } from '../sqlite/json.ts';
-import type { AccessTokenRecord, AuthorizationCodeRecord, GrantOwner, GrantRecord, RefreshTokenRecord, TokenStore } from '../store.ts';
+import type { AccessTokenRecord, AuthorizationCodeRecord, GrantOwner, GrantRecord, RefreshTokenRecord, TokenIssue, TokenStore } from '../store.ts';
 import { type Connection, int, intOrNull } from './connection.ts';
 
 interface GrantRow {
@@ -107,6 +107,30 @@ export class PostgresTokens implements TokenStore {
 
   async extendGrant(id: string, expiresAt: number): Promise<void> {
     await this.db.run(this.db.sql`UPDATE grants SET expires_at = GREATEST(expires_at, ${expiresAt}) WHERE id = ${id}`);
+  }
+
+  async recordIssued(issue: TokenIssue): Promise<void> {
+    const { grant, accessToken: at, refreshToken: rt } = issue;
+    const claims = at.claims === null ? null : JSON.stringify(at.claims);
+    await this.db.run(
+      this.db.sql.begin(async (tx) => {
+        if (grant) {
+          await tx`INSERT INTO grants (id, user_id, client_id, scope, sid, auth_time, created_at, expires_at, revoked_at)
+            VALUES (${grant.id}, ${grant.userId}, ${grant.clientId}, ${grant.scope}, ${grant.sid}, ${grant.authTime},
+            ${grant.createdAt}, ${grant.expiresAt}, ${grant.revokedAt})`;
+        }
+        await tx`INSERT INTO access_tokens (token_hash, grant_id, client_id, user_id, scope, claims, created_at, expires_at)
+          VALUES (${at.tokenHash}, ${at.grantId}, ${at.clientId}, ${at.userId}, ${at.scope}, ${claims},
+          ${at.createdAt}, ${at.expiresAt})`;
+        if (rt) {
+          await tx`INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, created_at, expires_at, rotated_at)
+            VALUES (${rt.tokenHash}, ${rt.grantId}, ${rt.clientId}, ${rt.userId}, ${rt.scope},
+            ${rt.createdAt}, ${rt.expiresAt}, ${rt.rotatedAt})`;
+        }
+        await tx`UPDATE grants SET expires_at = GREATEST(expires_at, ${issue.grantExpiresAt}) WHERE id = ${at.grantId}`;
+      }),
+      'That grant or token already exists.',
+    );
   }
 
   async insertAuthorizationCode(code: AuthorizationCodeRecord): Promise<void> {

@@ -7,8 +7,11 @@ import type {
   GrantOwner,
   GrantRecord,
   RefreshTokenRecord,
+  TokenIssue,
   TokenStore,
 } from '../store.ts';
+import { StoreError } from '../store.ts';
+import { isUniqueViolation } from './errors.ts';
 import { parseJsonColumn } from './json.ts';
 
 interface GrantRow {
@@ -60,6 +63,8 @@ interface RefreshTokenRow extends Omit<TokenRow, 'user_id'> {
 export class SqliteTokens implements TokenStore {
   private readonly statements;
 
+  private readonly recordIssuedTx: (issue: TokenIssue) => void;
+
   constructor(private readonly db: Database) {
     this.statements = {
       insertGrant: db.prepare(`INSERT INTO grants (id, user_id, client_id, scope, sid, auth_time, created_at, expires_at, revoked_at)
@@ -91,20 +96,27 @@ export class SqliteTokens implements TokenStore {
       findRefreshToken: db.prepare<RefreshTokenRow, [string]>('SELECT * FROM refresh_tokens WHERE token_hash = ?'),
       rotateRefreshToken: db.prepare('UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ? AND rotated_at IS NULL'),
     };
+    // One write transaction per token response instead of one autocommit per row.
+    this.recordIssuedTx = db.transaction((issue: TokenIssue) => {
+      const s = this.statements;
+      if (issue.grant) s.insertGrant.run(grantRow(issue.grant));
+      s.insertAccessToken.run(accessTokenRow(issue.accessToken));
+      if (issue.refreshToken) s.insertRefreshToken.run({ ...tokenRow(issue.refreshToken), rotated_at: issue.refreshToken.rotatedAt });
+      s.extendGrant.run(issue.grantExpiresAt, issue.accessToken.grantId);
+    });
+  }
+
+  async recordIssued(issue: TokenIssue): Promise<void> {
+    try {
+      this.recordIssuedTx(issue);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreError('conflict', 'That grant or token already exists.');
+      throw error;
+    }
   }
 
   async insertGrant(grant: GrantRecord): Promise<void> {
-    this.statements.insertGrant.run({
-      id: grant.id,
-      user_id: grant.userId,
-      client_id: grant.clientId,
-      scope: grant.scope,
-      sid: grant.sid,
-      auth_time: grant.authTime,
-      created_at: grant.createdAt,
-      expires_at: grant.expiresAt,
-      revoked_at: grant.revokedAt,
-    });
+    this.statements.insertGrant.run(grantRow(grant));
   }
 
   async getGrant(id: string): Promise<GrantRecord | null> {
@@ -183,7 +195,7 @@ export class SqliteTokens implements TokenStore {
   }
 
   async insertAccessToken(token: AccessTokenRecord): Promise<void> {
-    this.statements.insertAccessToken.run({ ...tokenRow(token), claims: token.claims === null ? null : JSON.stringify(token.claims) });
+    this.statements.insertAccessToken.run(accessTokenRow(token));
   }
 
   async findAccessToken(tokenHash: string): Promise<AccessTokenRecord | null> {
@@ -209,6 +221,27 @@ export class SqliteTokens implements TokenStore {
   async markRefreshTokenRotated(tokenHash: string, rotatedAt: number): Promise<boolean> {
     return this.statements.rotateRefreshToken.run(rotatedAt, tokenHash).changes === 1;
   }
+}
+
+/** A row as statement parameters (a mapped type, which bun:sqlite's bindings accept where an interface is not). */
+type Bindings<T> = { [K in keyof T]: T[K] };
+
+function grantRow(grant: GrantRecord): Bindings<GrantRow> {
+  return {
+    id: grant.id,
+    user_id: grant.userId,
+    client_id: grant.clientId,
+    scope: grant.scope,
+    sid: grant.sid,
+    auth_time: grant.authTime,
+    created_at: grant.createdAt,
+    expires_at: grant.expiresAt,
+    revoked_at: grant.revokedAt,
+  };
+}
+
+function accessTokenRow(token: AccessTokenRecord): Bindings<AccessTokenRow> {
+  return { ...tokenRow(token), claims: token.claims === null ? null : JSON.stringify(token.claims) };
 }
 
 function grantRecord(row: GrantRow): GrantRecord {
