@@ -4,6 +4,7 @@
 // new grant, so /userinfo, revocation and `idp tokens` treat it like any other.
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
+import { tokensIssued } from '../events/tokens.ts';
 import { OAuthError } from '../http/errors.ts';
 import type { SignedIn } from '../sessions/browser.ts';
 import type { ClientRecord } from '../store/store.ts';
@@ -23,7 +24,7 @@ export interface ImplicitResponse {
 }
 
 export async function issueImplicit(
-  deps: Pick<Deps, 'store' | 'clock' | 'config' | 'keyring' | 'hooks'>,
+  deps: Pick<Deps, 'store' | 'clock' | 'config' | 'keyring' | 'hooks' | 'events'>,
   request: AuthorizationRequest,
   client: ClientRecord,
   signedIn: SignedIn,
@@ -54,7 +55,12 @@ export async function issueImplicit(
     });
 
   // OIDC Core §3.2.2.10: with response_type=id_token nothing but the ID token is issued or stored.
-  if (request.responseType !== 'id_token token') return { id_token: await idToken() };
+  const issued = { grantType: 'implicit' as const, userId: user.id, clientId: client.id, scopes };
+  if (request.responseType !== 'id_token token') {
+    const id_token = await idToken();
+    await tokensIssued(deps, { ...issued, grantId: null });
+    return { id_token };
+  }
 
   const expiresAt = now + lifetimes.accessToken;
   const extra = await deps.hooks.accessTokenClaims({ user, client, scopes, grantType: 'implicit' });
@@ -94,5 +100,6 @@ export async function issueImplicit(
     await store.tokens.revokeGrant(grant.id, now);
     throw new OAuthError('access_denied', 'The grant was revoked.');
   }
+  await tokensIssued(deps, { ...issued, grantId: grant.id });
   return response;
 }

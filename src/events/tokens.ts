@@ -2,26 +2,28 @@
 import type { GrantType } from '../clients/metadata.ts';
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
-import { hashToken } from '../tokens/secret.ts';
 import type { EventDetails } from './types.ts';
 
 type EventDeps = Pick<Deps, 'store' | 'clock' | 'events'>;
 
-/**
- * token.issued (token.refreshed for the refresh_token grant) for a response whose access token was
- * just stored: its record names the grant, the user and the scopes, so no grant has to report them.
- */
-export async function tokensIssued(deps: EventDeps, grantType: GrantType, accessToken: string): Promise<void> {
-  const record = await deps.store.tokens.findAccessToken(hashToken(accessToken));
-  // Revoked in the meantime: nothing usable was handed out.
-  if (!record) return;
-  const at = epochSeconds(deps.clock);
-  const scopes = record.scope.split(' ').filter(Boolean);
-  const who = { at, userId: record.userId, clientId: record.clientId };
-  if (grantType === 'refresh_token') {
-    await deps.events.emit({ type: 'token.refreshed', ...who, details: { grant_id: record.grantId, scopes } });
+/** What a token response handed out, as issueTokens and the implicit flow know it. */
+export interface IssuedTokens {
+  grantType: GrantType;
+  /** null for an implicit ID token alone, which stores nothing. */
+  grantId: string | null;
+  userId: string | null;
+  clientId: string;
+  scopes: readonly string[];
+}
+
+/** token.issued, or token.refreshed for the refresh_token grant. */
+export async function tokensIssued(deps: EventDeps, issued: IssuedTokens): Promise<void> {
+  const who = { at: epochSeconds(deps.clock), userId: issued.userId, clientId: issued.clientId };
+  const scopes = [...issued.scopes];
+  if (issued.grantType === 'refresh_token' && issued.grantId !== null) {
+    await deps.events.emit({ type: 'token.refreshed', ...who, details: { grant_id: issued.grantId, scopes } });
   } else {
-    await deps.events.emit({ type: 'token.issued', ...who, details: { grant_type: grantType, grant_id: record.grantId, scopes } });
+    await deps.events.emit({ type: 'token.issued', ...who, details: { grant_type: issued.grantType, grant_id: issued.grantId, scopes } });
   }
 }
 
@@ -34,21 +36,5 @@ export async function grantRevoked(deps: EventDeps, grantId: string, by: EventDe
     userId: grant?.userId ?? null,
     clientId: grant?.clientId ?? null,
     details: { by, what: 'grant', grant_id: grantId, grants: 1 },
-  });
-}
-
-/** token.issued for an implicit response: through its access token, or (id_token alone) with no grant. */
-export async function implicitIssued(
-  deps: EventDeps,
-  accessToken: string | undefined,
-  request: { userId: string; clientId: string; scopes: readonly string[] },
-): Promise<void> {
-  if (accessToken !== undefined) return tokensIssued(deps, 'implicit', accessToken);
-  await deps.events.emit({
-    type: 'token.issued',
-    at: epochSeconds(deps.clock),
-    userId: request.userId,
-    clientId: request.clientId,
-    details: { grant_type: 'implicit', grant_id: null, scopes: [...request.scopes] },
   });
 }

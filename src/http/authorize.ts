@@ -15,7 +15,6 @@ import {
 } from '../authorize/request.ts';
 import { authorizationResponse } from '../authorize/respond.ts';
 import type { Deps } from '../deps.ts';
-import { implicitIssued } from '../events/tokens.ts';
 import { Browser } from '../sessions/browser.ts';
 import { errorPage, interactionExpiredPage, redirect } from './html.ts';
 import { OAuthError } from './errors.ts';
@@ -68,7 +67,6 @@ export async function proceed(
         const redirectError = new AuthorizationError(error, request.redirectUri, request.responseMode, request.state);
         return authorizationErrorResponse(deps, redirectError, browser.setCookies);
       }
-      await implicitIssued(deps, issued.access_token, { userId: step.signedIn.user.id, clientId: client.id, scopes: request.scopes });
     }
     return authorizationResponse(
       request.redirectUri,

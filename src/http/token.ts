@@ -4,7 +4,6 @@
 // answer marked no-store (§5.1).
 import { Elysia, t } from 'elysia';
 import type { Deps } from '../deps.ts';
-import { tokensIssued } from '../events/tokens.ts';
 import { authorizationCodeGrant } from '../grants/authorization_code.ts';
 import { clientCredentialsGrant } from '../grants/client_credentials.ts';
 import { deviceCodeGrant } from '../grants/device_code.ts';
@@ -50,7 +49,6 @@ export function tokenEndpoint(deps: Deps) {
       // RFC 8707: checked before the grant runs, so a bad resource never consumes a code.
       if (body.resource !== undefined) accessTokenAudience(client, body.resource);
       const tokens = await handler.handle(deps, client, body);
-      await tokensIssued(deps, handler.grantType, tokens.access_token);
       return new Response(JSON.stringify(tokens), {
         headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
       });

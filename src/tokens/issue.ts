@@ -1,6 +1,7 @@
 // Issues the tokens of one token response: an access token, an ID token when `openid` was granted,
 // and a refresh token when the grant allows one. Everything is stored by digest under the grant.
 import { epochSeconds } from '../clock.ts';
+import { tokensIssued } from '../events/tokens.ts';
 import { OAuthError } from '../http/errors.ts';
 import type { Deps } from '../deps.ts';
 import type { GrantType } from '../clients/metadata.ts';
@@ -56,7 +57,7 @@ export function allowsRefreshToken(client: ClientRecord, scopes: readonly string
   return client.metadata.grant_types.includes('refresh_token') && (scopes.includes('offline_access') || !scopes.includes('openid'));
 }
 
-export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring' | 'clock' | 'hooks'>, input: IssueInput): Promise<TokenResponse> {
+export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring' | 'clock' | 'hooks' | 'events'>, input: IssueInput): Promise<TokenResponse> {
   const { config, store, keyring } = deps;
   const { client, user, grant, scopes } = input;
   const now = epochSeconds(deps.clock);
@@ -142,5 +143,6 @@ export async function issueTokens(deps: Pick<Deps, 'config' | 'store' | 'keyring
     await store.tokens.revokeGrant(grant.id, now);
     throw new OAuthError('invalid_grant', 'The grant was revoked.');
   }
+  await tokensIssued(deps, { grantType, grantId: grant.id, userId: user?.id ?? null, clientId: client.id, scopes });
   return response;
 }

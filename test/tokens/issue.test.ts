@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test';
 import { defaultHooks } from '../../src/adapter/hooks.ts';
+import { createEvents } from '../../src/events/events.ts';
 import { epochSeconds } from '../../src/clock.ts';
 import { OAuthError } from '../../src/http/errors.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -24,7 +25,8 @@ describe('issuing tokens', () => {
     await app.store.tokens.insertGrant(grant);
     await app.store.tokens.revokeGrant('g1', now);
     const hooks = defaultHooks({ secret: new Uint8Array(32), config: app.config, log: silentLogger });
-    const deps = { config: app.config, store: app.store, keyring: app.keyring, clock: app.clock, hooks };
+    const events = createEvents({ audit: app.store.audit, hooks, log: silentLogger, auditTokenEvents: false });
+    const deps = { config: app.config, store: app.store, keyring: app.keyring, clock: app.clock, hooks, events };
     let failure: unknown;
     try {
       await issueTokens(deps, { client, user, grant, scopes: ['openid', 'offline_access'], nonce: null, refreshToken: 'issue', grantType: 'authorization_code' });
