@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/registry.ts';
 import { hashToken, matchesHash } from '../tokens/secret.ts';
-import type { PeerAddress } from './client_ip.ts';
+import { isLoopbackAddress, type PeerAddress, peerAddress } from './client_ip.ts';
 import { OAuthError } from './errors.ts';
 import { requestContext, responseStatus } from './request_context.ts';
 
@@ -28,24 +28,13 @@ export function httpMetrics(metrics: Metrics) {
   });
 }
 
-/** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
-export function isLoopbackAddress(address: string): boolean {
-  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4) || address === '::1';
-}
-
 const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 
 /** The socket peer is loopback and no proxy says it forwarded the request for someone else. */
 export function isDirectLoopback(server: PeerAddress | null | undefined, request: Request): boolean {
   if (PROXY_HEADERS.some((name) => request.headers.has(name))) return false;
-  let address: string | undefined;
-  try {
-    address = server?.requestIP(request)?.address;
-  } catch {
-    return false;
-  }
-  return address !== undefined && isLoopbackAddress(address);
+  const address = peerAddress(server, request);
+  return address !== null && isLoopbackAddress(address);
 }
 
 function bearerToken(header: string | null): string | null {

@@ -13,6 +13,7 @@
 import { authenticateClient, claimedClientId, type ClientCredentials } from '../clients/authenticate.ts';
 import { epochSeconds } from '../clock.ts';
 import type { Deps } from '../deps.ts';
+import { isLoopbackAddress } from '../http/client_ip.ts';
 import { OAuthError } from '../http/errors.ts';
 import type { ClientRecord, RateLimitRecord, UserRecord } from '../store/store.ts';
 import { hashToken } from '../tokens/secret.ts';
@@ -93,15 +94,6 @@ function usernameKey(username: string): string {
 }
 
 /**
- * A loopback peer is a reverse proxy on the same machine (the deployment README recommends) when
- * trust_proxy is off: counting it would make every user share one address, and 20 failures among
- * them would make everyone wait. It is not counted per address; trust_proxy counts the real clients.
- */
-export function isLoopback(ip: string): boolean {
-  return /^(127\.|::1$|::ffff:127\.)/i.test(ip);
-}
-
-/**
  * verifyCredentials behind the back-off. `ip` is clientIp(...) of the request, null when unknown (then,
  * and for loopback, only the username is counted). Unknown usernames are counted, reserved and refused
  * exactly like known ones, so neither the answer nor its timing tells whether an account exists.
@@ -113,8 +105,10 @@ export async function signInWithPassword(
   const limits = deps.store.rateLimits;
   const now = epochSeconds(deps.clock);
   const account = { key: usernameKey(input.username), policy: { free: deps.config.login_max_failures, maxDelay: MAX_SIGN_IN_DELAY } };
+  // A loopback peer is a reverse proxy on the same machine when trust_proxy is off: counting it would
+  // make every user share one address, and a few failures among them would make everyone wait.
   const address =
-    input.ip !== null && !isLoopback(input.ip) && deps.config.login_ip_max_failures > 0
+    input.ip !== null && !isLoopbackAddress(input.ip) && deps.config.login_ip_max_failures > 0
       ? { key: `login-ip:${input.ip}`, policy: { free: deps.config.login_ip_max_failures, maxDelay: MAX_SIGN_IN_DELAY } }
       : null;
   const countAccount = account.policy.free > 0;

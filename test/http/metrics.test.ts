@@ -2,7 +2,7 @@
 // it is not; and what it counts: requests by route pattern (never a raw path), tokens by grant type,
 // login failures by reason, live sessions (cached), process facts.
 import { afterEach, describe, expect, it } from 'bun:test';
-import { isLoopbackAddress } from '../../src/http/metrics.ts';
+import { isLoopbackAddress } from '../../src/http/client_ip.ts';
 import { createMetrics } from '../../src/metrics/metrics.ts';
 import { setDisabled } from '../../src/users/users.ts';
 import { testApp, type TestApp } from '../helpers/app.ts';

@@ -2,7 +2,8 @@
 // back-off per username and per address, the same answer for known and unknown usernames, client
 // authentication back-off, and the token endpoint's per-client limit.
 import { afterEach, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { backOffDelay, isLoopback, tooManyAttemptsMessage } from '../../src/security/throttle.ts';
+import { isLoopbackAddress as isLoopback } from '../../src/http/client_ip.ts';
+import { backOffDelay, tooManyAttemptsMessage } from '../../src/security/throttle.ts';
 import { testApp, type TestApp } from '../helpers/app.ts';
 import {
   addClient,
