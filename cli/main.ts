@@ -44,8 +44,11 @@ export function buildProgram(): Command {
   return program;
 }
 
-try {
-  await buildProgram().parseAsync(process.argv);
-} catch (error) {
-  process.exitCode = exitCodeFor(error, (line) => process.stderr.write(line));
+// Only when run as the program (bun cli/main.ts, the compiled binary); importing it builds nothing.
+if (import.meta.main) {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (error) {
+    process.exitCode = exitCodeFor(error, (line) => process.stderr.write(line));
+  }
 }
