@@ -104,7 +104,8 @@ export function errorHandler(log: Logger) {
         return new OAuthError('invalid_request', 'The request body cannot be parsed.');
       default: {
         const reason = error instanceof Error ? error.message : String(error);
-        log.error('request failed', { request_id: requestContext(request).id, method: request.method, path: new URL(request.url).pathname, reason });
+        const { id, path } = requestContext(request);
+        log.error('request failed', { request_id: id, method: request.method, path, reason });
         return new OAuthError('server_error', 'The server could not complete the request.');
       }
     }
@@ -113,7 +114,7 @@ export function errorHandler(log: Logger) {
     const oauthError = toOAuthError(code, error, request);
     set.status = oauthError.status; // read by the request log
     // People get a page, programs get RFC 6749 §5.2 JSON.
-    if (PAGE_PATHS.has(new URL(request.url).pathname)) return errorPage('Something went wrong', pageMessage(oauthError), oauthError.status);
+    if (PAGE_PATHS.has(requestContext(request).path)) return errorPage('Something went wrong', pageMessage(oauthError), oauthError.status);
     return errorResponse(oauthError);
   });
 }
