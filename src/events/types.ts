@@ -54,32 +54,6 @@ export interface EventDetails {
 
 export type EventType = keyof EventDetails;
 
-export const EVENT_TYPES = [
-  'login.succeeded',
-  'login.failed',
-  'logout',
-  'consent.granted',
-  'consent.denied',
-  'authorization.denied',
-  'token.issued',
-  'token.refreshed',
-  'token.revoked',
-  'client.created',
-  'client.updated',
-  'client.secret_rotated',
-  'client.removed',
-  'user.created',
-  'user.updated',
-  'user.password_changed',
-  'user.disabled',
-  'user.enabled',
-  'user.removed',
-  'key.rotated',
-  'key.retired',
-  'scope.created',
-  'scope.removed',
-] as const satisfies readonly EventType[];
-
 /** One event: what happened, when (seconds since the epoch), to whom, through which client. */
 export type IdpEvent = {
   [T in EventType]: { type: T; at: number; userId: string | null; clientId: string | null; details: EventDetails[T] };

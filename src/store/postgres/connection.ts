@@ -19,11 +19,6 @@ interface Target {
   database: string | undefined;
 }
 
-/** postgres://user@host:port/db: the URL without its password, query or fragment. */
-export function postgresLocation(url: string): string {
-  return parseTarget(url).location;
-}
-
 function parseTarget(url: string): Target {
   let parsed: URL;
   try {
